@@ -1,0 +1,39 @@
+// The contract every backend fulfils. The scheduler hands it one op at a time in dependency order;
+// the backend may execute at once (cpu) or encode for a later submit (webgpu, on flush()).
+import type { OpDef } from '../ops/define-op.js';
+import type { HostArray, TensorSpec } from '../types.js';
+
+export type BackendName = 'cpu' | 'webgpu';
+
+/** Opaque to the engine: a typed array on cpu, a GPUBuffer on webgpu. */
+export type Storage = object;
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isSoftware: boolean;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** One line for people: which backend and, for webgpu, which adapter. */
+  description: string;
+  adapter?: AdapterInfo;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  info(): BackendInfo;
+  /** Copies host data into new storage. */
+  upload(data: HostArray, spec: TensorSpec): Storage;
+  /** Runs (or encodes) one op; returns one new storage per output. Inputs stay owned by the caller. */
+  run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[];
+  /** Gives storage back; on webgpu it may be reused by work encoded after this call. */
+  release(storage: Storage): void;
+  /** Ends a plan: submits what was encoded. */
+  flush(): void;
+  /** Copies storage back to the host. */
+  read(storage: Storage, spec: TensorSpec): Promise<HostArray>;
+}

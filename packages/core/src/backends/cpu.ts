@@ -1,0 +1,20 @@
+// The cpu backend: runs each op on typed arrays at once. conv2d, its gradients and matmul take the
+// blocked im2col + GEMM path of cpu-fast/; every other op runs its reference loops.
+import type { OpDef } from '../ops/define-op.js';
+import type { HostArray, TensorSpec } from '../types.js';
+import type { Backend, Storage } from './backend.js';
+import { fastKernels } from './cpu-kernels.js';
+
+export const cpuBackend: Backend = {
+  name: 'cpu',
+  info: () => ({ name: 'cpu', description: 'cpu (JavaScript, main thread)' }),
+  upload: (data: HostArray) => data.slice(),
+  run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[] {
+    const arrays = inputs as HostArray[];
+    const fast = fastKernels.get(op.name);
+    return fast ? fast(arrays, inputSpecs, attrs, outputSpecs) : op.reference(arrays, inputSpecs, attrs, outputSpecs);
+  },
+  release: () => {},
+  flush: () => {},
+  read: async (storage: Storage) => (storage as HostArray).slice(),
+};

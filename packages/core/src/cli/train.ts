@@ -1,0 +1,157 @@
+// pnpm train: trains the LeNet-style CNN on the bundled MNIST digits and saves its weights.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import * as f from '../index.js';
+import { batchCount, batches, splitMnist, toFloat } from '../data/mnist.js';
+import { loadMnistNode } from '../data/mnist-node.js';
+
+const usage = `usage: pnpm train [options]
+  --backend cpu|webgpu|auto   where to train (default auto: webgpu when an adapter exists, else cpu)
+  --epochs N                  passes over the 8,000 training digits (default 3)
+  --batch N                   examples per step (default 64)
+  --lr X                      Adam learning rate (default 0.002)
+  --seed N                    seeds weights and shuffling (default 0)
+  --out FILE                  where to save the weights (default lenet-mnist.safetensors)
+  --log-every N               read the loss back every N steps (default 25)
+  --json                      end with one line of JSON (backend, epochs, testAccuracy, imagesPerSecond, …)
+  --verbose                   print the engine's counters after each epoch
+  --help`;
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'auto' },
+      epochs: { type: 'string', default: '3' },
+      batch: { type: 'string', default: '64' },
+      lr: { type: 'string', default: '0.002' },
+      seed: { type: 'string', default: '0' },
+      out: { type: 'string', default: 'lenet-mnist.safetensors' },
+      'log-every': { type: 'string', default: '25' },
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const int = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${text}'\n${usage}`);
+    return n;
+  };
+  const lr = Number(values.lr);
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`--lr must be a positive number, got '${values.lr}'\n${usage}`);
+  if (!['cpu', 'webgpu', 'auto'].includes(values.backend)) throw new Error(`--backend must be cpu, webgpu or auto, got '${values.backend}'\n${usage}`);
+  return {
+    backend: values.backend as 'cpu' | 'webgpu' | 'auto',
+    epochs: int('epochs', values.epochs, 1),
+    batch: int('batch', values.batch, 1),
+    lr,
+    seed: int('seed', values.seed, 0),
+    out: values.out,
+    logEvery: int('log-every', values['log-every'], 1),
+    json: values.json,
+    verbose: values.verbose,
+  };
+}
+
+async function chooseBackend(wanted: 'cpu' | 'webgpu' | 'auto', say: (line: string) => void): Promise<void> {
+  if (wanted !== 'auto') {
+    await f.setBackend(wanted);
+    return;
+  }
+  try {
+    await f.setBackend('webgpu');
+  } catch (e) {
+    say(`auto: WebGPU is not available (${(e as Error).message.split('\n')[0]}); training on cpu`);
+    await f.setBackend('cpu');
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parse();
+  const say = (line: string) => console.log(line);
+  await chooseBackend(options.backend, say);
+  say(`backend: ${f.backendInfo().description}`);
+
+  const { train, test } = splitMnist(await loadMnistNode());
+  say(`MNIST: ${train.count} training and ${test.count} test digits`);
+  const model = f.nn.lenet({ seed: options.seed });
+  model.summary(say);
+  const optimizer = new f.optim.Adam({ lr: options.lr });
+  const testSet = toFloat(test);
+  const testImages = f.tensor(testSet.images, [test.count, test.height, test.width, 1]);
+  const testLabels = f.tensor(testSet.labels, [test.count]);
+
+  let trainSeconds = 0;
+  let seen = 0;
+  let step = 0;
+  let lastLoss = NaN;
+  let testAccuracy = 0;
+  const stepsPerEpoch = batchCount(train.count, options.batch);
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const bar = new cliProgress.SingleBar(
+      { format: `epoch ${epoch + 1}/${options.epochs} {bar} {value}/{total} steps | loss {loss} | {rate} img/s`, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(stepsPerEpoch, 0, { loss: '…', rate: '…' });
+    const started = performance.now();
+    let lossSum = 0;
+    let lossCount = 0;
+    for (const batch of batches(train, { batchSize: options.batch, seed: options.seed, epoch })) {
+      const x = f.tensor(batch.images, [batch.size, train.height, train.width, 1]);
+      const y = f.tensor(batch.labels, [batch.size]);
+      const loss = model.trainStep(x, y, optimizer);
+      x.dispose();
+      y.dispose();
+      step++;
+      seen += batch.size;
+      if (step % options.logEvery === 0 || step % stepsPerEpoch === 0) {
+        lastLoss = (await loss.data())[0];
+        if (!Number.isFinite(lastLoss)) {
+          bar.stop();
+          throw new Error(`training stopped: the loss is ${lastLoss} at step ${step} (epoch ${epoch + 1}); try a smaller --lr`);
+        }
+        lossSum += lastLoss;
+        lossCount++;
+      }
+      loss.dispose();
+      const elapsed = (performance.now() - started) / 1000;
+      bar.update(step - epoch * stepsPerEpoch, { loss: lastLoss.toFixed(4), rate: Math.round((seen - epoch * train.count) / elapsed) });
+    }
+    bar.stop();
+    const epochSeconds = (performance.now() - started) / 1000;
+    trainSeconds += epochSeconds;
+    testAccuracy = await model.evaluate(testImages, testLabels);
+    say(`epoch ${epoch + 1}/${options.epochs}: mean sampled loss ${(lossSum / lossCount).toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%, ${Math.round(train.count / epochSeconds)} images/s`);
+    if (options.verbose) say(`counters: ${JSON.stringify(f.stats())}`);
+  }
+
+  writeFileSync(options.out, await model.save());
+  say(`test accuracy ${(testAccuracy * 100).toFixed(2)}% on ${test.count} held-out digits; weights saved to ${options.out}`);
+  if (options.json) {
+    console.log(JSON.stringify({
+      backend: f.getBackend(),
+      adapter: f.backendInfo().description,
+      epochs: options.epochs,
+      batch: options.batch,
+      lr: options.lr,
+      seed: options.seed,
+      steps: step,
+      finalLoss: lastLoss,
+      testAccuracy,
+      imagesPerSecond: Math.round(seen / trainSeconds),
+      trainSeconds: Number(trainSeconds.toFixed(2)),
+      weights: options.out,
+      stats: f.stats(),
+    }));
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

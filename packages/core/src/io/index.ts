@@ -1,0 +1,2 @@
+// Environment-neutral io exports.
+export * from './safetensors.js';

@@ -1,0 +1,7 @@
+// f.nn: layers and models.
+export { AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU } from './layers.js';
+export type { Conv2dLayerOptions, DenseOptions, Layer, LayerShapeInfo } from './layers.js';
+export { Sequential } from './sequential.js';
+export type { SequentialOptions } from './sequential.js';
+export { lenet } from './models.js';
+export { loadModel as load, saveModel as save } from './persist.js';

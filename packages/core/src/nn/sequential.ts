@@ -1,0 +1,141 @@
+// Sequential: layers applied in order, with the training step, prediction and evaluation.
+import { gradients } from '../autograd.js';
+import { FiltroError, checkOptions, fail } from '../errors.js';
+import { argmax } from '../ops/argmax.js';
+import { slice } from '../ops/slice.js';
+import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Rng } from '../rng.js';
+import { realize } from '../scheduler.js';
+import type { Tensor } from '../tensor.js';
+import { formatShape } from '../types.js';
+import type { Layer, LayerShapeInfo } from './layers.js';
+import { saveModel } from './persist.js';
+
+export interface SequentialOptions {
+  /** One example's shape: [H, W, C] for images. */
+  inputShape: number[];
+  /** Seeds the weight initialisation (default 0). */
+  seed?: number;
+}
+
+interface BuiltLayer {
+  layer: Layer;
+  name: string;
+  inputShape: number[];
+  info: LayerShapeInfo;
+}
+
+export class Sequential {
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly seed: number;
+  private readonly built: BuiltLayer[] = [];
+
+  constructor(readonly layers: Layer[], options: SequentialOptions) {
+    checkOptions('Sequential', options, ['inputShape', 'seed']);
+    if (!Array.isArray(layers) || layers.length === 0) fail('Sequential', 'needs a non-empty array of layers');
+    if (!options || !Array.isArray(options.inputShape) || options.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      fail('Sequential', `inputShape must be positive integers such as [28, 28, 1], got ${JSON.stringify(options?.inputShape)}`);
+    }
+    this.seed = options.seed ?? 0;
+    this.inputShape = [...options.inputShape];
+    const rng = new Rng(this.seed);
+    const counts = new Map<string, number>();
+    let shape = [...options.inputShape];
+    layers.forEach((layer, i) => {
+      const index = (counts.get(layer.kind) ?? 0) + 1;
+      counts.set(layer.kind, index);
+      const name = `${layer.kind.toLowerCase()}_${index}`;
+      let info: LayerShapeInfo;
+      try {
+        info = layer.build(shape, rng);
+      } catch (e) {
+        if (e instanceof FiltroError) fail('Sequential', `layer ${i} (${name}) with input [${shape}]: ${e.message}`);
+        throw e;
+      }
+      this.built.push({ layer, name, inputShape: shape, info });
+      shape = info.outputShape;
+    });
+    this.outputShape = shape;
+  }
+
+  /** Parameters by qualified name ('conv2d_1.weight'), in layer order. */
+  namedParameters(): [string, Tensor][] {
+    return this.built.flatMap(({ layer, name }) => layer.parameters().map(([local, t]): [string, Tensor] => [`${name}.${local}`, t]));
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** The lazy forward pass of a batch [N, ...inputShape]. */
+  forward(x: Tensor): Tensor {
+    const want = this.inputShape;
+    if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
+      fail('Sequential', `input must be [N, ${want.join(', ')}], got ${formatShape(x.shape)}`);
+    }
+    return this.built.reduce((h, { layer }) => layer.forward(h), x);
+  }
+
+  /** Runs the model on a batch now and returns its outputs (logits for the default head). */
+  predict(x: Tensor): Tensor {
+    const y = this.forward(x);
+    realize([y]);
+    return y;
+  }
+
+  /** Forward, loss, backward and update, submitted together. Returns the (realized) loss; nothing is read back. */
+  trainStep(x: Tensor, labels: Tensor, optimizer: Optimizer): Tensor {
+    const loss = softmaxCrossEntropy(this.forward(x), labels);
+    const params = this.parameters();
+    optimizer.step(params, gradients(loss, params), [loss]);
+    return loss;
+  }
+
+  /** Fraction of examples whose largest output is the label, computed in batches. */
+  async evaluate(x: Tensor, labels: Tensor, options: { batchSize?: number } = {}): Promise<number> {
+    if (labels.dtype !== 'int32' || labels.rank !== 1 || labels.shape[0] !== x.shape[0]) {
+      fail('evaluate', `labels must be int32 [${x.shape[0]}] class indices, got ${labels.dtype} ${formatShape(labels.shape)}`);
+    }
+    const batchSize = options.batchSize ?? 500;
+    const truth = await labels.data();
+    let correct = 0;
+    for (let begin = 0; begin < x.shape[0]; begin += batchSize) {
+      const size = Math.min(batchSize, x.shape[0] - begin);
+      const batch = size === x.shape[0] ? x : slice(x, begin, size);
+      const guesses = argmax(this.forward(batch));
+      const predicted = await guesses.data();
+      guesses.dispose();
+      if (batch !== x) batch.dispose();
+      for (let i = 0; i < size; i++) if (predicted[i] === truth[begin + i]) correct++;
+    }
+    return correct / x.shape[0];
+  }
+
+  /** Weights and architecture as safetensors bytes; f.nn.load() rebuilds the model from them. */
+  save(): Promise<Uint8Array> {
+    return saveModel(this);
+  }
+
+  /** Each layer's output shape and parameter count, with the size formula; printed and returned. */
+  summary(print: (line: string) => void = console.log): string {
+    const rows = [['layer', 'output', 'params', 'how'], ['input', formatShape(this.inputShape), '0', '']];
+    let total = 0;
+    const warnings: string[] = [];
+    for (const { layer, name, info } of this.built) {
+      const params = layer.parameters();
+      const count = params.reduce((n, [, t]) => n + t.size, 0);
+      total += count;
+      const parts = params.map(([local, t]) => `${t.size} ${local === 'weight' ? 'weights' : 'biases'}`).join(' + ');
+      rows.push([`${name} (${layer.kind})`, formatShape(info.outputShape), String(count), [info.formula, parts].filter(Boolean).join('; ')]);
+      if (info.warning) warnings.push(`warning: ${name}: ${info.warning}`);
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
+    lines.push(`total parameters: ${total}`, ...warnings);
+    const text = lines.join('\n');
+    print(text);
+    return text;
+  }
+}

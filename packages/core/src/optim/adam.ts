@@ -1,0 +1,44 @@
+// Adam: per-weight step sizes from running means of the gradient and its square, bias-corrected.
+import { checkNumber, checkOptions } from '../errors.js';
+import { apply } from '../graph.js';
+import { zeros } from '../ops/create.js';
+import { adamUpdateOp } from '../ops/optimizer-updates.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer } from './optimizer.js';
+import { assignState } from './sgd.js';
+
+export interface AdamOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+export class Adam extends Optimizer {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  private readonly m = new WeakMap<Tensor, Tensor>();
+  private readonly v = new WeakMap<Tensor, Tensor>();
+
+  constructor(options: AdamOptions = {}) {
+    super();
+    checkOptions('Adam', options, ['lr', 'beta1', 'beta2', 'eps']);
+    this.lr = checkNumber('Adam', 'lr', options.lr ?? 1e-3, (x) => x > 0, '> 0');
+    this.beta1 = checkNumber('Adam', 'beta1', options.beta1 ?? 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)');
+    this.beta2 = checkNumber('Adam', 'beta2', options.beta2 ?? 0.999, (x) => x >= 0 && x < 1, 'in [0, 1)');
+    this.eps = checkNumber('Adam', 'eps', options.eps ?? 1e-8, (x) => x > 0, '> 0');
+  }
+
+  protected update(param: Tensor, grad: Tensor): Tensor[] {
+    for (const state of [this.m, this.v]) if (!state.has(param)) state.set(param, zeros(param.shape));
+    const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
+    return apply(adamUpdateOp, [param, grad, this.m.get(param)!, this.v.get(param)!], attrs);
+  }
+
+  protected commit(param: Tensor, [m, v]: Tensor[]): void {
+    assignState(this.m, param, m);
+    assignState(this.v, param, v);
+  }
+}

@@ -1,0 +1,83 @@
+// Realizes tensors: orders the pending nodes they depend on, runs each once on the current backend,
+// hands an intermediate's storage back right after its last reader ran (or was encoded), and ends
+// with one flush, which is one submit on the GPU.
+import { Allocation } from './allocation.js';
+import { currentBackend } from './backends/registry.js';
+import { fail } from './errors.js';
+import type { Node } from './graph.js';
+import { liveStats } from './stats.js';
+import type { Tensor } from './tensor.js';
+import { bytesOf } from './types.js';
+
+/** Pending nodes that `targets` depend on, inputs before the nodes that read them. */
+function pendingNodes(targets: readonly Tensor[]): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>();
+  const stack: { node: Node; next: number }[] = [];
+  const visit = (t: Tensor) => {
+    if (t.node && !seen.has(t.node)) {
+      seen.add(t.node);
+      stack.push({ node: t.node, next: 0 });
+    }
+  };
+  for (const target of targets) {
+    visit(target);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.node.inputs.length) visit(top.node.inputs[top.next++]);
+      else order.push(stack.pop()!.node);
+    }
+  }
+  return order;
+}
+
+/** Computes every target in one plan. Targets keep their storage; intermediates do not. */
+export function realize(targets: readonly Tensor[]): void {
+  for (const t of targets) t.assertUsable('realize');
+  const nodes = pendingNodes(targets);
+  if (nodes.length === 0) return;
+  const backend = currentBackend();
+  const wanted = new Set(targets);
+  const readers = new Map<Tensor, number>();
+  for (const node of nodes) for (const input of node.inputs) if (input.node) readers.set(input, (readers.get(input) ?? 0) + 1);
+  const produced = new Map<Tensor, Allocation>();
+
+  const storageOf = (t: Tensor, op: string): Allocation => {
+    const alloc = t.allocation ?? produced.get(t);
+    if (!alloc) fail(op, `input tensor #${t.id} has no value (was it disposed while a result still depended on it?)`);
+    if (alloc.backend !== backend) fail(op, `input tensor #${t.id} lives on the ${alloc.backend.name} backend, not ${backend.name}`);
+    return alloc;
+  };
+
+  try {
+    for (const node of nodes) {
+      const inputs = node.inputs.map((t) => storageOf(t, node.op.name));
+      let allocs: Allocation[];
+      if (node.op.view) {
+        allocs = [inputs[0].retain()];
+      } else {
+        const storages = backend.run(node.op, inputs.map((a) => a.storage), node.inputs, node.attrs, node.outputs);
+        liveStats.dispatches++;
+        allocs = storages.map((s, i) => new Allocation(backend, s, bytesOf(node.outputs[i])));
+      }
+      node.outputs.forEach((out, i) => {
+        if (wanted.has(out)) out.setAllocation(allocs[i]);
+        else if (readers.has(out)) produced.set(out, allocs[i]);
+        else allocs[i].release();
+      });
+      for (const input of node.inputs) {
+        const left = readers.get(input);
+        if (left === undefined) continue;
+        readers.set(input, left - 1);
+        if (left === 1 && produced.has(input)) {
+          produced.get(input)!.release();
+          produced.delete(input);
+        }
+      }
+    }
+  } finally {
+    for (const alloc of produced.values()) alloc.release();
+    backend.flush();
+    liveStats.submits++;
+  }
+}
