@@ -3,8 +3,7 @@
 import { fail } from './errors.js';
 import type { Node } from './graph.js';
 import { add } from './ops/binary.js';
-import { fromHost } from './ops/create.js';
-import { zeros } from './ops/create.js';
+import { fill } from './ops/fill.js';
 import type { Tensor } from './tensor.js';
 
 /** Nodes between `wrt` and `y`, each after every node it reads. Realized tensors are constants. */
@@ -32,7 +31,7 @@ function nodesOnPaths(y: Tensor, wrt: ReadonlySet<Tensor>): Node[] {
 export function gradients(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
   if (y.size !== 1 || y.dtype !== 'float32') fail('valueAndGrads', `the function must return a float32 scalar (a loss), got ${y.dtype} [${y.shape}]`);
   const targets = new Set(wrt);
-  const grads = new Map<Tensor, Tensor>([[y, fromHost(Float32Array.of(1), { shape: y.shape, dtype: 'float32' })]]);
+  const grads = new Map<Tensor, Tensor>([[y, fill(y.shape, 1)]]);
   const accumulate = (t: Tensor, g: Tensor) => {
     const prev = grads.get(t);
     grads.set(t, prev ? add(prev, g) : g);
@@ -47,7 +46,7 @@ export function gradients(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
       if (g && input.dtype === 'float32') accumulate(input, g);
     });
   }
-  return wrt.map((t) => grads.get(t) ?? zeros(t.shape));
+  return wrt.map((t) => grads.get(t) ?? fill(t.shape, 0));
 }
 
 /**

@@ -13,14 +13,14 @@ export interface Node {
 }
 
 /** Records `op(inputs)`; throws before recording anything if the inputs break the op's rules. */
-export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
+export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A, fn: string = op.name): Tensor[] {
   const backend = currentBackend();
   inputs.forEach((t, i) => {
-    if (!(t instanceof Tensor)) fail(op.name, `input ${i} must be a Tensor, got ${typeof t}`);
-    t.assertUsable(op.name);
+    if (!(t instanceof Tensor)) fail(fn, `input ${i} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+    t.assertUsable(fn);
     const owner = t.allocation?.backend;
     if (owner && owner !== backend) {
-      fail(op.name, `input ${i} lives on the ${owner.name} backend but the current backend is ${backend.name}; create tensors after setBackend()`);
+      fail(fn, `input ${i} lives on the ${owner.name} backend but the current backend is ${backend.name}; create tensors after setBackend()`);
     }
   });
   const specs = op.outputs(inputs, attrs);
@@ -30,6 +30,6 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
 }
 
 /** Convenience for the common single-output case. */
-export function apply1<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
-  return apply(op, inputs, attrs)[0];
+export function apply1<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A, fn: string = op.name): Tensor {
+  return apply(op, inputs, attrs, fn)[0];
 }

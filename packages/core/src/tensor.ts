@@ -118,3 +118,10 @@ export function assign(target: Tensor, source: Tensor): void {
   target.setAllocation(alloc.retain());
   source.dispose();
 }
+
+/** Throws a FiltroError naming `fn` unless `x` is a usable (not disposed) Tensor. */
+export function requireTensor(fn: string, x: unknown, arg = 'input'): Tensor {
+  if (!(x instanceof Tensor)) fail(fn, `${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  x.assertUsable(fn);
+  return x;
+}

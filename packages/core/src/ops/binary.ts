@@ -7,7 +7,7 @@ import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { defineOp } from './define-op.js';
 import { sumToShape } from './reduce.js';
 import { scale } from './scale.js';
-import { tensor } from './create.js';
+import { fill } from './fill.js';
 
 const binaryTable = {
   add: (a: number, b: number) => a + b,
@@ -49,9 +49,15 @@ export const binaryOp = defineOp<{ kind: BinaryKind }>({
   },
 });
 
-const asTensor = (v: Tensor | number): Tensor => (v instanceof Tensor ? v : tensor([v], []));
+/** A number operand becomes a pending scalar, freed with the plan's other intermediates. */
+function asTensor(kind: BinaryKind, v: Tensor | number, arg: string): Tensor {
+  if (v instanceof Tensor) return v;
+  if (typeof v !== 'number') fail(kind, `${arg} must be a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
+  return fill([], v);
+}
+
 const binary = (kind: BinaryKind) => (a: Tensor | number, b: Tensor | number): Tensor =>
-  apply1(binaryOp, [asTensor(a), asTensor(b)], { kind });
+  apply1(binaryOp, [asTensor(kind, a, 'a'), asTensor(kind, b, 'b')], { kind }, kind);
 
 export const add = binary('add');
 export const sub = binary('sub');

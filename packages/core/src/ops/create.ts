@@ -18,10 +18,17 @@ function inferShape(value: Nested): number[] {
   return shape;
 }
 
-function flattenNested(value: Nested, out: number[]): void {
-  if (Array.isArray(value)) for (const v of value) flattenNested(v as Nested, out);
-  else if (typeof value === 'number') out.push(value);
-  else fail('tensor', `values must be numbers, got ${typeof value}`);
+/** Flattens nested arrays, checking that every level is as long as `shape` says (no ragged rows). */
+function flattenNested(value: Nested, shape: readonly number[], depth: number, out: number[]): void {
+  if (depth === shape.length) {
+    if (typeof value !== 'number') fail('tensor', `nested arrays must be rectangular with numbers at depth ${shape.length} (shape [${shape}] from the first elements), got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    out.push(value);
+    return;
+  }
+  if (!Array.isArray(value) || value.length !== shape[depth]) {
+    fail('tensor', `nested arrays must be rectangular: expected ${shape[depth]} entries at depth ${depth} (shape [${shape}] from the first elements), got ${Array.isArray(value) ? value.length : typeof value}`);
+  }
+  for (const v of value as readonly Nested[]) flattenNested(v, shape, depth + 1, out);
 }
 
 /** A realized tensor holding a copy of `data` (typed array, flat or nested numbers). */
@@ -32,6 +39,7 @@ export function tensor(data: HostArray | Nested, shape?: readonly number[], dtyp
   }
   const kind: DType = dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
   if (kind !== 'float32' && kind !== 'int32') fail('tensor', `dtype must be 'float32' or 'int32', got ${String(kind)}`);
+  if (shape !== undefined && !Array.isArray(shape)) fail('tensor', `shape must be an array of positive integers, got ${JSON.stringify(shape)}`);
   const resolved = shape ? [...shape] : fromTyped ? [(data as HostArray).length] : inferShape(data as Nested);
   resolved.forEach((d) => {
     if (!Number.isInteger(d) || d < 1) fail('tensor', `shape ${formatShape(resolved)} must be positive integers`);
@@ -40,7 +48,8 @@ export function tensor(data: HostArray | Nested, shape?: readonly number[], dtyp
   if (fromTyped) flat = data as HostArray;
   else {
     const list: number[] = [];
-    flattenNested(data as Nested, list);
+    const nested = data as Nested;
+    flattenNested(nested, inferShape(nested), 0, list);
     flat = list;
   }
   if (flat.length !== sizeOf(resolved)) {

@@ -2,6 +2,7 @@
 // the other).
 import { checkDType, fail } from '../errors.js';
 import { apply1 } from '../graph.js';
+import { requireTensor } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { formatShape, sizeOf } from '../types.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
@@ -68,23 +69,27 @@ function normaliseAxes(fn: string, rank: number, axes: number | readonly number[
 
 /** Sum over `axes` (all by default). */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  requireTensor('sum', x);
   return apply1(sumOp, [x], { axes: normaliseAxes('sum', x.rank, axes), keepDims });
 }
 
 /** Mean over `axes` (all by default). */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  requireTensor('mean', x);
   const list = normaliseAxes('mean', x.rank, axes);
   const count = list.reduce((n, a) => n * x.shape[a], 1);
   return scale(sum(x, list, keepDims), 1 / count);
 }
 
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('broadcastTo', x);
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return apply1(broadcastToOp, [x], { shape: [...shape] });
 }
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of broadcastTo). */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('sumToShape', g);
   if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
   const lead = g.rank - shape.length;
   const axes = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));

@@ -1,6 +1,7 @@
 // y = a·x + b with constants a and b: means, negation and optimizer arithmetic without constant tensors.
 import { checkDType } from '../errors.js';
 import { apply1 } from '../graph.js';
+import { requireTensor } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { defineOp } from './define-op.js';
 
@@ -19,6 +20,7 @@ export const scaleOp = defineOp<{ factor: number; offset: number }>({
 });
 
 export function scale(x: Tensor, factor: number, offset = 0): Tensor {
+  requireTensor('scale', x);
   if (factor === 1 && offset === 0) return x;
   return apply1(scaleOp, [x], { factor, offset });
 }

@@ -58,7 +58,7 @@ export function unaryGrad(dy: Tensor, y: Tensor, kind: 'relu' | 'sigmoid' | 'tan
   return apply1(unaryGradOp, [dy, y, y], { kind });
 }
 
-const unary = (kind: UnaryKind) => (x: Tensor): Tensor => apply1(unaryOp, [x], { kind });
+const unary = (kind: UnaryKind) => (x: Tensor): Tensor => apply1(unaryOp, [x], { kind }, kind);
 
 export const relu = unary('relu');
 export const sigmoid = unary('sigmoid');

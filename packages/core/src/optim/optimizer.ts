@@ -17,8 +17,14 @@ export abstract class Optimizer {
   step(params: readonly Tensor[], grads: readonly Tensor[], alsoRealize: readonly Tensor[] = []): void {
     if (params.length !== grads.length) fail('Optimizer.step', `got ${params.length} parameters but ${grads.length} gradients`);
     this.steps++;
-    const updates = params.map((p, i) => this.update(p, grads[i]));
-    realize([...alsoRealize, ...updates.flat()]);
+    let updates: Tensor[][];
+    try {
+      updates = params.map((p, i) => this.update(p, grads[i]));
+      realize([...alsoRealize, ...updates.flat()]);
+    } catch (e) {
+      this.steps--;
+      throw e;
+    }
     params.forEach((p, i) => {
       const [next, ...state] = updates[i];
       assign(p, next);
