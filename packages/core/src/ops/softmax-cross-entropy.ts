@@ -1,7 +1,8 @@
 // Softmax cross-entropy of logits [N, C] against labels, averaged over the batch. Labels are either
 // int32 class indices [N] or float32 probabilities [N, C] (one-hot or soft). Fused and stable:
 // loss_n = logsumexp(x_n) − Σ_c p_nc x_nc, with logsumexp taken after subtracting the row maximum.
-// Gradient (labels are constants): dlogits = dloss · (softmax(x) − p) / N.
+// Gradient (labels are constants): dlogits = dloss · (softmax(x)·Σ_c p_c − p) / N, which is the
+// familiar (softmax(x) − p)/N when each row of labels sums to 1.
 import { checkRank, describe, fail } from '../errors.js';
 import { apply1 } from '../graph.js';
 import type { Tensor } from '../tensor.js';
@@ -26,14 +27,14 @@ function target(labels: HostArray, isIndex: boolean, n: number, c: number, class
   return label === c ? 1 : 0;
 }
 
-/** Per row: the softmax probabilities (written to `probs`) and the row's loss. */
-function rowSoftmax(x: HostArray, n: number, classes: number, probs: Float64Array): { max: number; logSumExp: number } {
+/** One row's softmax probabilities (written to `probs`) and its log-sum-exp. */
+function rowSoftmax(x: HostArray, n: number, classes: number, probs: Float64Array): { logSumExp: number } {
   let max = -Infinity;
   for (let c = 0; c < classes; c++) max = Math.max(max, x[n * classes + c]);
   let total = 0;
   for (let c = 0; c < classes; c++) total += probs[c] = Math.exp(x[n * classes + c] - max);
   for (let c = 0; c < classes; c++) probs[c] /= total;
-  return { max, logSumExp: max + Math.log(total) };
+  return { logSumExp: max + Math.log(total) };
 }
 
 export const softmaxCrossEntropyOp = defineOp<Record<string, never>>({
@@ -74,7 +75,9 @@ export const softmaxCrossEntropyGradOp = defineOp<Record<string, never>>({
     const factor = dloss[0] / batch;
     for (let n = 0; n < batch; n++) {
       rowSoftmax(x, n, classes, probs);
-      for (let c = 0; c < classes; c++) dx[n * classes + c] = factor * (probs[c] - target(labels, ls.dtype === 'int32', n, c, classes));
+      let mass = 0;
+      for (let c = 0; c < classes; c++) mass += target(labels, ls.dtype === 'int32', n, c, classes);
+      for (let c = 0; c < classes; c++) dx[n * classes + c] = factor * (probs[c] * mass - target(labels, ls.dtype === 'int32', n, c, classes));
     }
     return [dx];
   },
