@@ -1,4 +1,5 @@
 // Engine-wide counters, always on and cheap. Tests and the bench page read them through f.stats().
+import { currentBackend } from './backends/registry.js';
 
 export interface Stats {
   /** Command submissions (GPU queue submits; on cpu, one per realized plan). */
@@ -29,5 +30,5 @@ export const liveStats: Stats = counters;
 
 /** A snapshot of the counters. Compare two snapshots to find leaks: f.stats() before and after a block. */
 export function stats(): Stats {
-  return { ...counters };
+  return { ...counters, ...currentBackend().counters?.() };
 }

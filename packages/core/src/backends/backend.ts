@@ -1,6 +1,7 @@
 // The contract every backend fulfils. The scheduler hands it one op at a time in dependency order;
 // the backend may execute at once (cpu) or encode for a later submit (webgpu, on flush()).
 import type { OpDef } from '../ops/define-op.js';
+import type { Stats } from '../stats.js';
 import type { HostArray, TensorSpec } from '../types.js';
 
 export type BackendName = 'cpu' | 'webgpu';
@@ -34,6 +35,8 @@ export interface Backend {
   release(storage: Storage): void;
   /** Ends a plan: submits what was encoded. */
   flush(): void;
+  /** Counters the backend keeps itself (GPU submits, dispatches, buffers, pipelines). */
+  counters?(): Partial<Stats>;
   /** Copies storage back to the host. */
   read(storage: Storage, spec: TensorSpec): Promise<HostArray>;
 }

@@ -5,7 +5,11 @@ import { cpuBackend } from './cpu.js';
 
 type Factory = () => Promise<Backend>;
 
-const factories = new Map<BackendName, Factory>([['cpu', async () => cpuBackend]]);
+const factories = new Map<BackendName, Factory>([
+  ['cpu', async () => cpuBackend],
+  // Loaded on demand so cpu-only programs never load the GPU runtime.
+  ['webgpu', async () => (await import('./webgpu.js')).createWebgpuBackend()],
+]);
 const instances = new Map<BackendName, Backend>([['cpu', cpuBackend]]);
 let current: Backend = cpuBackend;
 

@@ -1,0 +1,79 @@
+// The webgpu backend: each op is encoded into the plan's one Step through @filtro/kernels, and
+// flush() submits it. Buffers come from the runtime's pool; nothing is read back unless asked.
+import { createGpu } from '@filtro/kernels';
+import type { Gpu, Step } from '@filtro/kernels';
+import type { OpDef } from '../ops/define-op.js';
+import type { Stats } from '../stats.js';
+import type { HostArray, TensorSpec } from '../types.js';
+import { bytesOf } from '../types.js';
+import type { Backend, BackendInfo, Storage } from './backend.js';
+import { lowerings } from './webgpu-lowering.js';
+import type { LoweringContext } from './webgpu-lowering.js';
+
+interface GpuStorage {
+  buffer: GPUBuffer;
+}
+
+const bufferOf = (s: Storage) => (s as GpuStorage).buffer;
+
+export class WebgpuBackend implements Backend {
+  readonly name = 'webgpu';
+  private step: Step | null = null;
+  private lastSubmit: Promise<void> = Promise.resolve();
+
+  constructor(readonly gpu: Gpu) {}
+
+  info(): BackendInfo {
+    const a = this.gpu.info;
+    const kind = a.isSoftware ? 'software' : 'hardware';
+    return {
+      name: 'webgpu',
+      description: `webgpu (${a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown adapter'}, ${kind}, ${a.backend})`,
+      adapter: { vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description, isSoftware: a.isSoftware },
+    };
+  }
+
+  counters(): Partial<Stats> {
+    const c = this.gpu.counters;
+    return { submits: c.submits, dispatches: c.dispatches, buffersCreated: c.buffersCreated, pipelinesCompiled: c.pipelinesCompiled };
+  }
+
+  upload(data: HostArray): Storage {
+    return { buffer: this.gpu.upload(data) } satisfies GpuStorage;
+  }
+
+  run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[] {
+    const lower = (lowerings as Record<string, (c: LoweringContext<unknown>) => void>)[op.name];
+    if (!lower) throw new Error(`webgpu: op '${op.name}' has no GPU lowering`);
+    this.step ??= this.gpu.step('filtro plan');
+    const outputs = outputSpecs.map((s) => this.gpu.buffer(bytesOf(s)));
+    lower({ gpu: this.gpu, step: this.step, inputs: inputs.map(bufferOf), outputs, inputSpecs, outputSpecs, attrs });
+    return outputs.map((buffer): GpuStorage => ({ buffer }));
+  }
+
+  release(storage: Storage): void {
+    // Safe while a plan is being encoded: work encoded later runs after the readers encoded earlier.
+    this.gpu.release(bufferOf(storage));
+  }
+
+  flush(): void {
+    if (!this.step) return;
+    const step = this.step;
+    this.step = null;
+    const previous = this.lastSubmit;
+    const submitted = step.submit();
+    // Keep the first failure for the next read, and never leave a rejection unhandled.
+    this.lastSubmit = previous.then(() => submitted);
+    this.lastSubmit.catch(() => {});
+  }
+
+  async read(storage: Storage, spec: TensorSpec): Promise<HostArray> {
+    await this.lastSubmit;
+    const bytes = await this.gpu.read(bufferOf(storage), bytesOf(spec));
+    return spec.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+}
+
+export async function createWebgpuBackend(): Promise<WebgpuBackend> {
+  return new WebgpuBackend(await createGpu());
+}

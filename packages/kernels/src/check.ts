@@ -1,0 +1,18 @@
+// Argument checks shared by the wrappers: clear errors instead of GPU validation noise.
+
+export function needBytes(buffer: GPUBuffer, elements: number, what: string): void {
+  const bytes = elements * 4;
+  if (buffer.size < bytes) {
+    throw new Error(`filtro: ${what} needs ${bytes} bytes (${elements} elements), its buffer has ${buffer.size}`);
+  }
+}
+
+export function needDims(dims: Record<string, number>, what: string, min = 0): void {
+  for (const [k, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < min) throw new Error(`filtro: ${what}: ${k} must be an integer ≥ ${min}, got ${v}`);
+  }
+}
+
+export function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,256 @@
+// A Step records dispatches (and clears, copies, readbacks) and submits them as ONE command buffer.
+// Pipelines are looked up at record time; bind groups and the step's uniform buffer are made at
+// submit. All uniforms of a step live in one pooled buffer (an arena at 256-byte offsets), so a
+// steady-state step creates no GPU buffers. submit() is synchronous on the queue (so later
+// writeBuffer calls are ordered after it) and returns a promise that rejects with the WGSL
+// compile log or the validation error if anything in the step was invalid.
+
+import { READBACK_USAGE, UNIFORM_USAGE, type BufferPool } from './buffer-pool.js';
+import type { Counters } from './counters.js';
+import { foldGrid } from './grid.js';
+import type { CachedPipeline, PipelineCache } from './pipeline-cache.js';
+import type { Constants, KernelDef } from './kernel.js';
+
+/** What a Step needs from the runtime. */
+export interface StepHost {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly counters: Counters;
+  /** maxComputeWorkgroupsPerDimension (or a smaller value forced for tests). */
+  readonly gridLimit: number;
+  assertAlive(): void;
+  /** A small placeholder storage buffer; distinct indices give distinct buffers. */
+  scratch(index?: number): GPUBuffer;
+  /** Defaults the wrappers use when a caller does not choose. */
+  readonly tuning: Tuning;
+}
+
+export interface Tuning {
+  /** Default gemm variant: 'direct' on software adapters (barriers are costly there), else 'tiled'. */
+  gemmVariant: 'tiled' | 'direct';
+}
+
+export interface DispatchArgs {
+  /** One buffer per non-uniform binding, in binding order. */
+  buffers: readonly GPUBuffer[];
+  /** The Params struct bytes (see UniformWriter); required iff the kernel has a uniform binding. */
+  uniforms?: Uint8Array;
+  /** WGSL override values (part of the pipeline key). */
+  constants?: Constants;
+  /** Linear workgroup count; folded into 2-D/3-D when above the grid limit. 0 skips the dispatch. */
+  workgroups: number;
+}
+
+type Command =
+  | { kind: 'dispatch'; pipeline: CachedPipeline; kernel: KernelDef; buffers: readonly GPUBuffer[]; uniformOffset: number; uniformSize: number; grid: [number, number, number] }
+  | { kind: 'clear'; buffer: GPUBuffer; offset: number; size?: number }
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
+
+interface PendingRead {
+  src: GPUBuffer;
+  offset: number;
+  size: number;        // rounded up to 4
+  byteLength: number;  // as asked
+  resolve: (data: ArrayBuffer) => void;
+  reject: (e: Error) => void;
+}
+
+const UNIFORM_ALIGN = 256;
+
+export class Step {
+  /** Dispatches recorded so far. */
+  dispatchCount = 0;
+  private readonly commands: Command[] = [];
+  private readonly reads: PendingRead[] = [];
+  private readonly temporaries: GPUBuffer[] = [];
+  private arena = new Uint8Array(1024);
+  private arenaUsed = 0;
+  private submitted = false;
+
+  constructor(private readonly host: StepHost, readonly label = 'filtro step') {
+    host.assertAlive();
+  }
+
+  dispatch(kernel: KernelDef, args: DispatchArgs): void {
+    this.assertOpen();
+    const slots = kernel.bindings.filter((b) => b !== 'uniform').length;
+    if (args.buffers.length !== slots) {
+      throw new Error(`filtro: ${kernel.family}/${kernel.entry} takes ${slots} buffers, got ${args.buffers.length}`);
+    }
+    const hasUniform = kernel.bindings.includes('uniform');
+    if (hasUniform !== !!args.uniforms) {
+      throw new Error(`filtro: ${kernel.family}/${kernel.entry} ${hasUniform ? 'needs' : 'takes no'} uniforms`);
+    }
+    if (args.workgroups === 0) return;
+    const pipeline = this.host.pipelines.get(kernel, args.constants);
+    let uniformOffset = 0;
+    let uniformSize = 0;
+    if (args.uniforms) {
+      uniformOffset = this.arenaUsed;
+      uniformSize = args.uniforms.byteLength;
+      this.reserve(uniformOffset + uniformSize);
+      this.arena.set(args.uniforms, uniformOffset);
+      this.arenaUsed = Math.ceil((uniformOffset + uniformSize) / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    }
+    const grid = foldGrid(args.workgroups, this.host.gridLimit);
+    this.commands.push({ kind: 'dispatch', pipeline, kernel, buffers: args.buffers, uniformOffset, uniformSize, grid });
+    this.dispatchCount++;
+  }
+
+  /**
+   * A pooled storage buffer that lives until this step is submitted (im2col columns, say). It is
+   * returned to the pool only after submit, so no later upload can land in it before this step runs.
+   */
+  temporary(bytes: number, label?: string): GPUBuffer {
+    this.assertOpen();
+    const buffer = this.host.pool.acquire(bytes, undefined, label ?? `${this.label} temporary`);
+    this.temporaries.push(buffer);
+    return buffer;
+  }
+
+  get tuning(): Tuning {
+    return this.host.tuning;
+  }
+
+  /** A small placeholder for a binding the kernel will not touch (see Gpu.scratch). */
+  scratch(index = 0): GPUBuffer {
+    return this.host.scratch(index);
+  }
+
+  /** Zeroes a byte range (offset and size multiples of 4) between dispatches. */
+  clear(buffer: GPUBuffer, offset = 0, size?: number): void {
+    this.assertOpen();
+    this.commands.push({ kind: 'clear', buffer, offset, size });
+  }
+
+  /** Copies bytes between buffers (offsets and size multiples of 4). */
+  copy(src: GPUBuffer, dst: GPUBuffer, size: number, srcOffset = 0, dstOffset = 0): void {
+    this.assertOpen();
+    this.commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, size: align4(size) });
+  }
+
+  /** Reads `byteLength` bytes of `buffer` after this step's work; resolves after submit(). */
+  read(buffer: GPUBuffer, byteLength: number, offset = 0): Promise<ArrayBuffer> {
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      this.reads.push({ src: buffer, offset, size: align4(byteLength), byteLength, resolve, reject });
+    });
+  }
+
+  /** Encodes everything into one command buffer and submits it once. */
+  submit(): Promise<void> {
+    this.assertOpen();
+    this.submitted = true;
+    const { device, pool, counters } = this.host;
+    const abandon = (e: Error) => {
+      for (const t of this.temporaries) pool.release(t);
+      for (const r of this.reads) r.reject(e);
+    };
+    try {
+      this.host.assertAlive();
+    } catch (e) {
+      abandon(e as Error);
+      throw e;
+    }
+    const used = [...new Set(this.commands.flatMap((c) => (c.kind === 'dispatch' ? [c.pipeline] : [])))];
+    const broken = used.find((p) => p.error);
+    if (broken) {
+      abandon(broken.error!);
+      return Promise.reject(broken.error);
+    }
+
+    let uniformBuffer: GPUBuffer | undefined;
+    const staging: GPUBuffer[] = [];
+    device.pushErrorScope('validation');
+    try {
+      if (this.arenaUsed > 0) {
+        uniformBuffer = pool.acquire(this.arenaUsed, UNIFORM_USAGE, `${this.label} uniforms`);
+        device.queue.writeBuffer(uniformBuffer, 0, this.arena, 0, this.arenaUsed);
+      }
+      for (const r of this.reads) staging.push(pool.acquire(r.size, READBACK_USAGE, `${this.label} readback`));
+      device.queue.submit([this.encode(uniformBuffer, staging)]);
+    } catch (e) {
+      void device.popErrorScope();
+      for (const b of [...staging, ...(uniformBuffer ? [uniformBuffer] : [])]) pool.release(b);
+      abandon(e as Error);
+      throw e;
+    }
+    const scope = device.popErrorScope();
+    // Queue order protects this submit's contents from whoever acquires these next.
+    if (uniformBuffer) pool.release(uniformBuffer);
+    for (const t of this.temporaries) pool.release(t);
+    counters.submits++;
+    counters.dispatches += this.dispatchCount;
+
+    const validated = Promise.allSettled([Promise.all(used.map((p) => p.ready)), scope]).then(([compiled, scoped]) => {
+      if (compiled.status === 'rejected') throw compiled.reason as Error;
+      if (scoped.status === 'rejected') throw scoped.reason as Error;
+      if (scoped.value) throw new Error(`filtro: step "${this.label}" failed validation: ${scoped.value.message}`);
+    });
+    this.reads.forEach((r, i) => {
+      const buffer = staging[i];
+      const mapped = buffer.mapAsync(0x1 /* GPUMapMode.READ */).then(() => {
+        const data = buffer.getMappedRange(0, r.size).slice(0, r.byteLength);
+        buffer.unmap();
+        return data;
+      });
+      const cleanup = () => pool.release(buffer);
+      mapped.then(cleanup, cleanup);
+      // A read resolves only once the step is known valid (an invalid step would read zeros).
+      Promise.all([validated, mapped]).then(([, data]) => {
+        counters.readbacks++;
+        r.resolve(data);
+      }, r.reject);
+    });
+    return validated;
+  }
+
+  private encode(uniformBuffer: GPUBuffer | undefined, staging: GPUBuffer[]): GPUCommandBuffer {
+    const { device } = this.host;
+    const maxBinding = device.limits.maxStorageBufferBindingSize;
+    const encoder = device.createCommandEncoder({ label: this.label });
+    let pass: GPUComputePassEncoder | undefined;
+    for (const c of this.commands) {
+      if (c.kind === 'dispatch') {
+        pass ??= encoder.beginComputePass({ label: this.label });
+        let next = 0;
+        const entries: GPUBindGroupEntry[] = c.kernel.bindings.map((kind, binding) => {
+          if (kind === 'uniform') {
+            return { binding, resource: { buffer: uniformBuffer!, offset: c.uniformOffset, size: c.uniformSize } };
+          }
+          const buffer = c.buffers[next++];
+          return { binding, resource: { buffer, size: Math.min(buffer.size, maxBinding) } };
+        });
+        const group = device.createBindGroup({ label: c.pipeline.key, layout: c.pipeline.layout, entries });
+        pass.setPipeline(c.pipeline.pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
+      } else {
+        // Clears and copies are encoder commands: they end the current compute pass.
+        pass?.end();
+        pass = undefined;
+        if (c.kind === 'clear') encoder.clearBuffer(c.buffer, c.offset, c.size);
+        else encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+      }
+    }
+    pass?.end();
+    this.reads.forEach((r, i) => encoder.copyBufferToBuffer(r.src, r.offset, staging[i], 0, r.size));
+    return encoder.finish();
+  }
+
+  private reserve(bytes: number): void {
+    if (bytes <= this.arena.byteLength) return;
+    const grown = new Uint8Array(Math.max(bytes, this.arena.byteLength * 2));
+    grown.set(this.arena.subarray(0, this.arenaUsed));
+    this.arena = grown;
+  }
+
+  private assertOpen(): void {
+    if (this.submitted) throw new Error(`filtro: step "${this.label}" was already submitted; start a new step`);
+  }
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}

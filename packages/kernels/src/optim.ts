@@ -1,0 +1,64 @@
+// Wrappers for shaders/optim.wgsl: in-place SGD (with optional momentum) and Adam updates.
+
+import { needBytes, needDims } from './check.js';
+import type { Step } from './encoder.js';
+import { groupsFor } from './grid.js';
+import { defineKernel } from './kernel.js';
+import { uniforms } from './uniforms.js';
+
+const WG = 64;
+export const OPTIM_KERNELS = {
+  sgd: defineKernel('optim', 'sgd_step', ['write', 'read', 'uniform']),
+  sgdMomentum: defineKernel('optim', 'sgd_momentum_step', ['write', 'read', 'write', 'uniform']),
+  adam: defineKernel('optim', 'adam_step', ['write', 'read', 'write', 'write', 'uniform']),
+};
+
+export interface SgdParams {
+  n: number;
+  lr: number;
+  /** 0 (default) is plain SGD and needs no velocity buffer. */
+  momentum?: number;
+  weightDecay?: number;
+}
+
+/** v = momentum·v + g; p −= lr·v (momentum 0: p −= lr·g). g includes weightDecay·p. */
+export function sgdStep(step: Step, buf: { param: GPUBuffer; grad: GPUBuffer; velocity?: GPUBuffer }, d: SgdParams): void {
+  needDims({ n: d.n }, 'sgdStep');
+  needBytes(buf.param, d.n, 'sgdStep param');
+  needBytes(buf.grad, d.n, 'sgdStep grad');
+  const momentum = d.momentum ?? 0;
+  const u = uniforms().u32(d.n).f32(d.lr, momentum, d.weightDecay ?? 0).bytes();
+  if (momentum === 0) {
+    step.dispatch(OPTIM_KERNELS.sgd, { buffers: [buf.param, buf.grad], uniforms: u, workgroups: groupsFor(d.n, WG) });
+    return;
+  }
+  if (!buf.velocity) throw new Error('filtro: sgdStep with momentum needs a velocity buffer (zeroed at start)');
+  needBytes(buf.velocity, d.n, 'sgdStep velocity');
+  step.dispatch(OPTIM_KERNELS.sgdMomentum, { buffers: [buf.param, buf.grad, buf.velocity], uniforms: u, workgroups: groupsFor(d.n, WG) });
+}
+
+export interface AdamParams {
+  n: number;
+  lr: number;
+  /** The step number, starting at 1 (bias correction uses beta^t). */
+  t: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** Adam with bias correction; m and v start zeroed. */
+export function adamStep(step: Step, buf: { param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer }, d: AdamParams): void {
+  needDims({ n: d.n }, 'adamStep');
+  needDims({ t: d.t }, 'adamStep', 1);
+  for (const [name, b] of Object.entries(buf)) needBytes(b, d.n, `adamStep ${name}`);
+  step.dispatch(OPTIM_KERNELS.adam, {
+    buffers: [buf.param, buf.grad, buf.m, buf.v],
+    uniforms: uniforms()
+      .u32(d.n)
+      .f32(d.lr, d.beta1 ?? 0.9, d.beta2 ?? 0.999, d.eps ?? 1e-8, d.t, d.weightDecay ?? 0)
+      .bytes(),
+    workgroups: groupsFor(d.n, WG),
+  });
+}

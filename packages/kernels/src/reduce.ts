@@ -1,0 +1,66 @@
+// Wrappers for shaders/reduce.wgsl: sums over an axis, column sums, argmax/max along the last axis.
+
+import { needBytes, needDims } from './check.js';
+import type { Step } from './encoder.js';
+import { groupsFor } from './grid.js';
+import { defineKernel } from './kernel.js';
+import { uniforms } from './uniforms.js';
+
+const WG = 64;
+const RW = ['read', 'write', 'uniform'] as const;
+export const REDUCE_KERNELS = {
+  sumSerial: defineKernel('reduce', 'sum_axis_serial', RW),
+  sumTree: defineKernel('reduce', 'sum_axis_tree', RW),
+  argmaxLast: defineKernel('reduce', 'argmax_last', RW),
+  maxLast: defineKernel('reduce', 'max_last', RW),
+};
+
+export interface SumAxisDims {
+  outer: number;
+  reduce: number;
+  inner: number;
+  /** 'serial': a thread per output; 'tree': a workgroup per output. Default: by shape. */
+  variant?: 'serial' | 'tree';
+}
+
+/** out[outer, inner] = Σ_r x[outer, r, inner]: any sum over contiguous axes. */
+export function sumAxis(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: SumAxisDims): void {
+  const { outer, reduce, inner } = d;
+  needDims({ outer, reduce, inner }, 'sumAxis');
+  needBytes(buf.x, outer * reduce * inner, 'sumAxis x');
+  needBytes(buf.out, outer * inner, 'sumAxis out');
+  const outputs = outer * inner;
+  // Few outputs over a long axis: a workgroup each; otherwise a thread each keeps it one pass.
+  const variant = d.variant ?? (reduce >= 256 && outputs <= 4096 ? 'tree' : 'serial');
+  step.dispatch(variant === 'tree' ? REDUCE_KERNELS.sumTree : REDUCE_KERNELS.sumSerial, {
+    buffers: [buf.x, buf.out],
+    uniforms: uniforms().u32(outer, reduce, inner).bytes(),
+    workgroups: variant === 'tree' ? outputs : groupsFor(outputs, WG),
+  });
+}
+
+/** out[cols] = Σ over rows of x[rows, cols] (bias gradients). */
+export function columnSums(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: { rows: number; cols: number; variant?: 'serial' | 'tree' }): void {
+  sumAxis(step, buf, { outer: 1, reduce: d.rows, inner: d.cols, variant: d.variant });
+}
+
+/** out (i32) [rows] = index of the maximum of each row of x[rows, cols]; first index wins ties. */
+export function argmaxLast(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: { rows: number; cols: number }): void {
+  lastAxis(step, REDUCE_KERNELS.argmaxLast, buf, d);
+}
+
+/** out[rows] = maximum of each row of x[rows, cols]. */
+export function maxLast(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: { rows: number; cols: number }): void {
+  lastAxis(step, REDUCE_KERNELS.maxLast, buf, d);
+}
+
+function lastAxis(step: Step, kernel: typeof REDUCE_KERNELS.maxLast, buf: { x: GPUBuffer; out: GPUBuffer }, d: { rows: number; cols: number }) {
+  needDims(d, kernel.entry);
+  needBytes(buf.x, d.rows * d.cols, `${kernel.entry} x`);
+  needBytes(buf.out, d.rows, `${kernel.entry} out`);
+  step.dispatch(kernel, {
+    buffers: [buf.x, buf.out],
+    uniforms: uniforms().u32(d.rows, d.cols).bytes(),
+    workgroups: groupsFor(d.rows, WG),
+  });
+}

@@ -1,0 +1,26 @@
+// common.wgsl: helpers prepended to every family before compiling (the pipeline cache compiles
+// `common.wgsl + <family>.wgsl` as one module; WGSL has no #include). Compile messages are reported
+// with line numbers of the family file.
+//
+// Grid convention: every kernel is dispatched with a 1-D count of workgroups that the runtime may
+// fold into 2-D or 3-D when it exceeds maxComputeWorkgroupsPerDimension (65535). A kernel recovers
+// the linear index with `linear_workgroup` and must ignore workgroups past its last one (the
+// folded grid can round up).
+
+fn linear_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+}
+
+// True for NaN and ±Inf, by the exponent bits (compilers may fold `x != x` away).
+fn is_non_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+// The most negative finite f32 (a max-reduction's starting value).
+const F32_LOWEST: f32 = -3.40282346638528859811704183484516925440e+38;
+
+// A NaN, built at run time from a zero the caller reads from a uniform (a constant NaN is a
+// shader-creation error in WGSL).
+fn quiet_nan(runtime_zero: u32) -> f32 {
+  return bitcast<f32>(0x7fc00000u | runtime_zero);
+}

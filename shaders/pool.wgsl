@@ -1,0 +1,149 @@
+// pool.wgsl: 2-D max and average pooling over NHWC maps, forward and backward (gathers, no
+// atomics). Lowered to by: maxPool2d and avgPool2d (forward and backward).
+//
+// Bindings (group 0):
+//   max_pool_forward:  0 x  read [N,H,W,C]    1 y  rw [N,Ho,Wo,C]   2 argmax rw i32 [N,Ho,Wo,C]  3 u
+//   max_pool_backward: 0 dy read [N,Ho,Wo,C]  1 argmax read i32     2 dx rw [N,H,W,C]            3 u
+//   avg_pool_forward:  0 x  read              1 y  rw               2 u
+//   avg_pool_backward: 0 dy read              1 dx rw               2 u
+// Uniform Params: n, h, w, c, ho, wo, kh, kw, sh, sw, pad_top, pad_left (u32).
+// Geometry: the window at (oh, ow) starts at (oh·sh − pad_top, ow·sw − pad_left), size kh×kw.
+// Max: argmax is the flat index into x of the chosen element; the first maximum in row-major
+//   window order wins ties; padding cells never win. A window lying wholly in padding writes
+//   y = 0 and argmax = −1 (such a window has no input to route a gradient to).
+// Average: padding cells are excluded; divide by the number of in-bounds cells (as TensorFlow).
+// Override: WG. Grid: one thread per output element (forward) or input element (backward).
+
+struct Params {
+  n: u32, h: u32, w: u32, c: u32,
+  ho: u32, wo: u32, kh: u32, kw: u32,
+  sh: u32, sw: u32, pad_top: u32, pad_left: u32,
+}
+
+override WG: u32 = 64u;
+
+// The in-bounds part [lo, hi) of a window along one axis.
+fn window_span(o: u32, s: u32, pad: u32, k: u32, len: u32) -> vec2<u32> {
+  let start = i32(o * s) - i32(pad);
+  let lo = u32(max(start, 0));
+  let hi = u32(clamp(start + i32(k), 0, i32(len)));
+  return vec2<u32>(lo, max(lo, hi));
+}
+
+// The output positions [lo, hi) whose window covers input coordinate p along one axis:
+// o·s − pad ≤ p < o·s − pad + k.
+fn covering_span(p: u32, s: u32, pad: u32, k: u32, out_len: u32) -> vec2<u32> {
+  let t = i32(p + pad);                                 // o·s ≤ t and o·s > t − k
+  let lo = u32(max(t - i32(k) + i32(s), 0)) / s;        // ceil((t − k + 1) / s), clamped at 0
+  let hi = min(u32(t) / s + 1u, out_len);
+  return vec2<u32>(lo, max(lo, hi));
+}
+
+@group(0) @binding(0) var<storage, read> mf_x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> mf_y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mf_arg: array<i32>;
+@group(0) @binding(3) var<uniform> mf_u: Params;
+
+@compute @workgroup_size(WG)
+fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) li: u32) {
+  let u = mf_u;
+  let idx = linear_workgroup(wid, nwg) * WG + li;
+  if (idx >= u.n * u.ho * u.wo * u.c) { return; }
+  let ch = idx % u.c;
+  let ow = (idx / u.c) % u.wo;
+  let oh = (idx / (u.c * u.wo)) % u.ho;
+  let n = idx / (u.c * u.wo * u.ho);
+  let ys = window_span(oh, u.sh, u.pad_top, u.kh, u.h);
+  let xs = window_span(ow, u.sw, u.pad_left, u.kw, u.w);
+  var best = 0.0;
+  var arg = -1;
+  for (var y = ys.x; y < ys.y; y++) {
+    for (var x = xs.x; x < xs.y; x++) {
+      let i = ((n * u.h + y) * u.w + x) * u.c + ch;
+      let v = mf_x[i];
+      if (arg < 0 || v > best) { best = v; arg = i32(i); }
+    }
+  }
+  mf_y[idx] = best;
+  mf_arg[idx] = arg;
+}
+
+@group(0) @binding(0) var<storage, read> mb_dy: array<f32>;
+@group(0) @binding(1) var<storage, read> mb_arg: array<i32>;
+@group(0) @binding(2) var<storage, read_write> mb_dx: array<f32>;
+@group(0) @binding(3) var<uniform> mb_u: Params;
+
+@compute @workgroup_size(WG)
+fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) li: u32) {
+  let u = mb_u;
+  let idx = linear_workgroup(wid, nwg) * WG + li;
+  if (idx >= u.n * u.h * u.w * u.c) { return; }
+  let ch = idx % u.c;
+  let x = (idx / u.c) % u.w;
+  let y = (idx / (u.c * u.w)) % u.h;
+  let n = idx / (u.c * u.w * u.h);
+  let ohs = covering_span(y, u.sh, u.pad_top, u.kh, u.ho);
+  let ows = covering_span(x, u.sw, u.pad_left, u.kw, u.wo);
+  var sum = 0.0;
+  for (var oh = ohs.x; oh < ohs.y; oh++) {
+    for (var ow = ows.x; ow < ows.y; ow++) {
+      let o = ((n * u.ho + oh) * u.wo + ow) * u.c + ch;
+      if (mb_arg[o] == i32(idx)) { sum += mb_dy[o]; }
+    }
+  }
+  mb_dx[idx] = sum;
+}
+
+@group(0) @binding(0) var<storage, read> af_x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> af_y: array<f32>;
+@group(0) @binding(2) var<uniform> af_u: Params;
+
+@compute @workgroup_size(WG)
+fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) li: u32) {
+  let u = af_u;
+  let idx = linear_workgroup(wid, nwg) * WG + li;
+  if (idx >= u.n * u.ho * u.wo * u.c) { return; }
+  let ch = idx % u.c;
+  let ow = (idx / u.c) % u.wo;
+  let oh = (idx / (u.c * u.wo)) % u.ho;
+  let n = idx / (u.c * u.wo * u.ho);
+  let ys = window_span(oh, u.sh, u.pad_top, u.kh, u.h);
+  let xs = window_span(ow, u.sw, u.pad_left, u.kw, u.w);
+  var sum = 0.0;
+  for (var y = ys.x; y < ys.y; y++) {
+    for (var x = xs.x; x < xs.y; x++) { sum += af_x[((n * u.h + y) * u.w + x) * u.c + ch]; }
+  }
+  let count = (ys.y - ys.x) * (xs.y - xs.x);
+  af_y[idx] = select(0.0, sum / f32(count), count > 0u);
+}
+
+@group(0) @binding(0) var<storage, read> ab_dy: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ab_dx: array<f32>;
+@group(0) @binding(2) var<uniform> ab_u: Params;
+
+@compute @workgroup_size(WG)
+fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) li: u32) {
+  let u = ab_u;
+  let idx = linear_workgroup(wid, nwg) * WG + li;
+  if (idx >= u.n * u.h * u.w * u.c) { return; }
+  let ch = idx % u.c;
+  let x = (idx / u.c) % u.w;
+  let y = (idx / (u.c * u.w)) % u.h;
+  let n = idx / (u.c * u.w * u.h);
+  let ohs = covering_span(y, u.sh, u.pad_top, u.kh, u.ho);
+  let ows = covering_span(x, u.sw, u.pad_left, u.kw, u.wo);
+  var sum = 0.0;
+  for (var oh = ohs.x; oh < ohs.y; oh++) {
+    let ys = window_span(oh, u.sh, u.pad_top, u.kh, u.h);
+    for (var ow = ows.x; ow < ows.y; ow++) {
+      let xs = window_span(ow, u.sw, u.pad_left, u.kw, u.w);
+      let count = (ys.y - ys.x) * (xs.y - xs.x);
+      sum += ab_dy[((n * u.ho + oh) * u.wo + ow) * u.c + ch] / f32(count);
+    }
+  }
+  ab_dx[idx] = sum;
+}

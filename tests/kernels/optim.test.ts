@@ -1,0 +1,91 @@
+// optim.wgsl against float64 loops over several steps: SGD, SGD with momentum, Adam (bias
+// correction by step t), with and without weight decay; and finite.wgsl.
+
+import { describe, expect, it } from 'vitest';
+import { adamStep, checkFinite, sgdStep } from '../../packages/kernels/src/index.js';
+import { expectClose, random, readF32, run, useGpu } from './helpers.js';
+
+const ctx = useGpu();
+const rand = random(7);
+
+describe('optim', () => {
+  it('SGD, plain and with momentum, over 3 steps', async () => {
+    const { gpu } = ctx;
+    for (const [n, momentum, weightDecay] of [[1, 0, 0], [1000, 0, 0.01], [77, 0.9, 0], [130, 0.5, 0.1]]) {
+      const p = Float64Array.from(rand(n));
+      const v = new Float64Array(n);
+      const gp = gpu.upload(Float32Array.from(p));
+      const gv = gpu.upload(new Float32Array(n));
+      const lr = 0.1;
+      for (let step = 0; step < 3; step++) {
+        const g = rand(n);
+        for (let i = 0; i < n; i++) {
+          const grad = g[i] + weightDecay * p[i];
+          v[i] = momentum * v[i] + grad;
+          p[i] -= lr * (momentum ? v[i] : grad);
+        }
+        const gg = gpu.upload(g);
+        await run(gpu, (s) => sgdStep(s, { param: gp, grad: gg, velocity: momentum ? gv : undefined }, { n, lr, momentum, weightDecay }));
+        gpu.release(gg);
+      }
+      expectClose(await readF32(gpu, gp, n), p, `sgd n=${n} momentum=${momentum}`);
+      if (momentum) expectClose(await readF32(gpu, gv, n), v, 'velocity');
+      gpu.release(gp);
+      gpu.release(gv);
+    }
+  });
+
+  it('Adam over 4 steps', async () => {
+    const { gpu } = ctx;
+    for (const [n, weightDecay] of [[1, 0], [515, 0], [64, 0.01]]) {
+      const [lr, b1, b2, eps] = [0.01, 0.9, 0.999, 1e-8];
+      const p = Float64Array.from(rand(n));
+      const m = new Float64Array(n);
+      const v = new Float64Array(n);
+      const gp = gpu.upload(Float32Array.from(p));
+      const [gm, gv] = [gpu.upload(new Float32Array(n)), gpu.upload(new Float32Array(n))];
+      for (let t = 1; t <= 4; t++) {
+        const g = rand(n);
+        for (let i = 0; i < n; i++) {
+          const grad = g[i] + weightDecay * p[i];
+          m[i] = b1 * m[i] + (1 - b1) * grad;
+          v[i] = b2 * v[i] + (1 - b2) * grad * grad;
+          p[i] -= (lr * (m[i] / (1 - b1 ** t))) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
+        }
+        const gg = gpu.upload(g);
+        await run(gpu, (s) => adamStep(s, { param: gp, grad: gg, m: gm, v: gv }, { n, lr, t, beta1: b1, beta2: b2, eps, weightDecay }));
+        gpu.release(gg);
+      }
+      expectClose(await readF32(gpu, gp, n), p, `adam n=${n} param`);
+      expectClose(await readF32(gpu, gm, n), m, 'adam m');
+      expectClose(await readF32(gpu, gv, n), v, 'adam v');
+      for (const b of [gp, gm, gv]) gpu.release(b);
+    }
+  });
+});
+
+describe('finite', () => {
+  it('flags NaN and ±Inf, and ORs several buffers into one flag', async () => {
+    const { gpu } = ctx;
+    const flag = gpu.buffer(4);
+    const readFlag = async () => new Uint32Array(await gpu.read(flag, 4))[0];
+    for (const [bad, expected] of [[undefined, 0], [NaN, 1], [Infinity, 1], [-Infinity, 1], [3.4e38, 0]] as const) {
+      for (const n of [1, 1000]) {
+        const x = rand(n);
+        if (bad !== undefined) x[n - 1] = bad;
+        const gx = gpu.upload(x);
+        await run(gpu, (s) => checkFinite(s, { x: gx, flag }, n));
+        expect(await readFlag(), `value ${bad} n=${n}`).toBe(expected);
+        gpu.release(gx);
+      }
+    }
+    const good = gpu.upload(rand(10));
+    const badBuf = gpu.upload(Float32Array.of(1, NaN));
+    await run(gpu, (s) => {
+      checkFinite(s, { x: badBuf, flag }, 2);
+      checkFinite(s, { x: good, flag }, 10, { clear: false });
+    });
+    expect(await readFlag()).toBe(1);
+    for (const b of [flag, good, badBuf]) gpu.release(b);
+  });
+});
