@@ -5,13 +5,20 @@ import type { HostArray, TensorSpec } from '../types.js';
 import type { Backend, Storage } from './backend.js';
 import { fastKernels } from './cpu-kernels.js';
 
+let fastPath = true;
+
+/** Tests switch the fast path off to run every op on its reference loops (the oracle). */
+export function setCpuFastPath(enabled: boolean): void {
+  fastPath = enabled;
+}
+
 export const cpuBackend: Backend = {
   name: 'cpu',
   info: () => ({ name: 'cpu', description: 'cpu (JavaScript, main thread)' }),
   upload: (data: HostArray) => data.slice(),
   run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[] {
     const arrays = inputs as HostArray[];
-    const fast = fastKernels.get(op.name);
+    const fast = fastPath ? fastKernels.get(op.name) : undefined;
     return fast ? fast(arrays, inputSpecs, attrs, outputSpecs) : op.reference(arrays, inputSpecs, attrs, outputSpecs);
   },
   release: () => {},
