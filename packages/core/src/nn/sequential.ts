@@ -113,6 +113,11 @@ export class Sequential {
     return correct / x.shape[0];
   }
 
+  /** Frees every parameter's storage; the model cannot be used afterwards. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+  }
+
   /** Weights and architecture as safetensors bytes; f.nn.load() rebuilds the model from them. */
   save(): Promise<Uint8Array> {
     return saveModel(this);

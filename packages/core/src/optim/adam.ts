@@ -19,8 +19,8 @@ export class Adam extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
-  private readonly m = new WeakMap<Tensor, Tensor>();
-  private readonly v = new WeakMap<Tensor, Tensor>();
+  private readonly m = new Map<Tensor, Tensor>();
+  private readonly v = new Map<Tensor, Tensor>();
 
   constructor(options: AdamOptions = {}) {
     super();
@@ -35,6 +35,13 @@ export class Adam extends Optimizer {
     for (const state of [this.m, this.v]) if (!state.has(param)) state.set(param, zeros(param.shape));
     const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
     return apply(adamUpdateOp, [param, grad, this.m.get(param)!, this.v.get(param)!], attrs);
+  }
+
+  dispose(): void {
+    for (const states of [this.m, this.v]) {
+      for (const t of states.values()) t.dispose();
+      states.clear();
+    }
   }
 
   protected commit(param: Tensor, [m, v]: Tensor[]): void {

@@ -13,6 +13,9 @@ export abstract class Optimizer {
   /** Adopts the new state tensors returned by update() after they are realized. */
   protected abstract commit(param: Tensor, state: Tensor[]): void;
 
+  /** Frees the optimizer's state (momentum, moments). */
+  abstract dispose(): void;
+
   /** Updates every parameter in one plan (one submit on the GPU), realizing `alsoRealize` with it. */
   step(params: readonly Tensor[], grads: readonly Tensor[], alsoRealize: readonly Tensor[] = []): void {
     if (params.length !== grads.length) fail('Optimizer.step', `got ${params.length} parameters but ${grads.length} gradients`);

@@ -14,7 +14,7 @@ export interface SgdOptions {
 export class SGD extends Optimizer {
   readonly lr: number;
   readonly momentum: number;
-  private readonly velocity = new WeakMap<Tensor, Tensor>();
+  private readonly velocity = new Map<Tensor, Tensor>();
 
   constructor(options: SgdOptions) {
     super();
@@ -31,13 +31,18 @@ export class SGD extends Optimizer {
     return apply(sgdUpdateOp, [param, grad, v], attrs);
   }
 
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+
   protected commit(param: Tensor, [v]: Tensor[]): void {
     if (v) assignState(this.velocity, param, v);
   }
 }
 
 /** Replaces a state tensor, giving the old one's storage back. */
-export function assignState(states: WeakMap<Tensor, Tensor>, param: Tensor, next: Tensor): void {
+export function assignState(states: Map<Tensor, Tensor>, param: Tensor, next: Tensor): void {
   states.get(param)?.dispose();
   states.set(param, next);
 }

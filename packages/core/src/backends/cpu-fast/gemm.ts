@@ -1,8 +1,8 @@
 // Fast CPU GEMM: c[M,N] (+)= op(a)·op(b) on Float32Array, single-threaded.
 //
 // Structure (after BLIS): the N dimension is cut into NC-wide blocks, K into KC-deep blocks, M into
-// MC-tall blocks; inside, a 4×8 register-blocked micro-kernel (32 accumulators in locals) walks the
-// k dimension of one MR-row panel of op(a) and one NR-column panel of op(b). Panels are packed into
+// MC-tall blocks; inside, a 4×8 register-blocked micro-kernel (32 accumulators in locals) walks
+// the k dimension of one MR-row panel of op(a) and one NR-column panel of op(b). Panels are packed into
 // contiguous k-major scratch when they are reused often enough to pay for the copy (or when their
 // natural layout is unfriendly: a transposed b); otherwise the kernel reads them in place through
 // strides, which matters for the skinny products of a CNN (e.g. [36864×25]·[25×8]). Partial edge
@@ -77,7 +77,8 @@ export function gemmBlocked(
   if (M <= 0 || N <= 0) return;
   if (a.length < M * K || b.length < K * N || c.length < M * N) {
     throw new Error(
-      `gemm: buffers too small for M=${M} N=${N} K=${K} (a ${a.length}, b ${b.length}, c ${c.length})`,
+      `gemm: buffers too small for M=${M} N=${N} K=${K} ` +
+        `(a ${a.length}, b ${b.length}, c ${c.length})`,
     );
   }
   if (K <= 0) {
@@ -155,10 +156,18 @@ export function gemmBlocked(
   }
 }
 
-/** Packs rows [i0, i0 + mr) × k [pc, pc + kc) of op(a) into dst at off as kc × MR (k-major), zero-padded. */
+/** Packs op(a) rows [i0, i0+mr) × k [pc, pc+kc) into dst at off, k-major (kc × MR), zero-padded. */
 function packPanelA(
-  a: Float32Array, transA: boolean, M: number, K: number,
-  i0: number, mr: number, pc: number, kc: number, dst: Float32Array, off: number,
+  a: Float32Array,
+  transA: boolean,
+  M: number,
+  K: number,
+  i0: number,
+  mr: number,
+  pc: number,
+  kc: number,
+  dst: Float32Array,
+  off: number,
 ): void {
   if (!transA) {
     for (let r = 0; r < mr; r++) {
@@ -166,47 +175,55 @@ function packPanelA(
       let d = off + r;
       for (let k = 0; k < kc; k++) {
         dst[d] = a[src++];
-        d += 4;
+        d += MR;
       }
     }
   } else {
     let src = pc * M + i0;
     let d = off;
-    if (mr === 4) {
+    if (mr === MR) {
       for (let k = 0; k < kc; k++) {
         dst[d] = a[src];
         dst[d + 1] = a[src + 1];
         dst[d + 2] = a[src + 2];
         dst[d + 3] = a[src + 3];
         src += M;
-        d += 4;
+        d += MR;
       }
     } else {
       for (let k = 0; k < kc; k++) {
         for (let r = 0; r < mr; r++) dst[d + r] = a[src + r];
         src += M;
-        d += 4;
+        d += MR;
       }
     }
   }
-  for (let r = mr; r < 4; r++) {
+  for (let r = mr; r < MR; r++) {
     let d = off + r;
     for (let k = 0; k < kc; k++) {
       dst[d] = 0;
-      d += 4;
+      d += MR;
     }
   }
 }
 
-/** Packs k [pc, pc + kc) × columns [j0, j0 + nr) of op(b) into dst at off as kc × NR (k-major), zero-padded. */
+/** Packs op(b) k [pc, pc+kc) × columns [j0, j0+nr) into dst at off, k-major (kc × NR), zero-padded. */
 function packPanelB(
-  b: Float32Array, transB: boolean, N: number, K: number,
-  j0: number, nr: number, pc: number, kc: number, dst: Float32Array, off: number,
+  b: Float32Array,
+  transB: boolean,
+  N: number,
+  K: number,
+  j0: number,
+  nr: number,
+  pc: number,
+  kc: number,
+  dst: Float32Array,
+  off: number,
 ): void {
   if (!transB) {
     let src = pc * N + j0;
     let d = off;
-    if (nr === 8) {
+    if (nr === NR) {
       for (let k = 0; k < kc; k++) {
         dst[d] = b[src];
         dst[d + 1] = b[src + 1];
@@ -217,13 +234,13 @@ function packPanelB(
         dst[d + 6] = b[src + 6];
         dst[d + 7] = b[src + 7];
         src += N;
-        d += 8;
+        d += NR;
       }
     } else {
       for (let k = 0; k < kc; k++) {
         for (let j = 0; j < nr; j++) dst[d + j] = b[src + j];
         src += N;
-        d += 8;
+        d += NR;
       }
     }
   } else {
@@ -232,21 +249,21 @@ function packPanelB(
       let d = off + j;
       for (let k = 0; k < kc; k++) {
         dst[d] = b[src++];
-        d += 8;
+        d += NR;
       }
     }
   }
-  for (let j = nr; j < 8; j++) {
+  for (let j = nr; j < NR; j++) {
     let d = off + j;
     for (let k = 0; k < kc; k++) {
       dst[d] = 0;
-      d += 8;
+      d += NR;
     }
   }
 }
 
 /**
- * The micro-kernel: a 4×8 block of c at ci (row stride ldc) (+)= Σ_k A(i, k)·B(k, j) over kc steps,
+ * The micro-kernel: the 4×8 block of c at ci (row stride ldc) (+)= Σ_k A(i, k)·B(k, j), kc steps,
  * where A(i, k) = A[pa + i·ars + k·acs] and B(k, j) = B[pb + k·bcs + j]. Only the top-left mr×nr of
  * the block is written (edge panels are zero-padded, so computing the rest is harmless).
  */
@@ -266,7 +283,10 @@ function kernel(
   nr: number,
   store: boolean,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
   const o1 = ars;
   const o2 = 2 * ars;
   const o3 = 3 * ars;
@@ -283,38 +303,53 @@ function kernel(
     const b5 = B[pb + 5];
     const b6 = B[pb + 6];
     const b7 = B[pb + 7];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3; c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7;
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7;
     pa += acs;
     pb += bcs;
   }
   if (mr === 4 && nr === 8) {
     if (store) {
-      c[ci] = c00; c[ci + 1] = c01; c[ci + 2] = c02; c[ci + 3] = c03; c[ci + 4] = c04; c[ci + 5] = c05; c[ci + 6] = c06; c[ci + 7] = c07;
+      c[ci] = c00; c[ci + 1] = c01; c[ci + 2] = c02; c[ci + 3] = c03;
+      c[ci + 4] = c04; c[ci + 5] = c05; c[ci + 6] = c06; c[ci + 7] = c07;
       ci += ldc;
-      c[ci] = c10; c[ci + 1] = c11; c[ci + 2] = c12; c[ci + 3] = c13; c[ci + 4] = c14; c[ci + 5] = c15; c[ci + 6] = c16; c[ci + 7] = c17;
+      c[ci] = c10; c[ci + 1] = c11; c[ci + 2] = c12; c[ci + 3] = c13;
+      c[ci + 4] = c14; c[ci + 5] = c15; c[ci + 6] = c16; c[ci + 7] = c17;
       ci += ldc;
-      c[ci] = c20; c[ci + 1] = c21; c[ci + 2] = c22; c[ci + 3] = c23; c[ci + 4] = c24; c[ci + 5] = c25; c[ci + 6] = c26; c[ci + 7] = c27;
+      c[ci] = c20; c[ci + 1] = c21; c[ci + 2] = c22; c[ci + 3] = c23;
+      c[ci + 4] = c24; c[ci + 5] = c25; c[ci + 6] = c26; c[ci + 7] = c27;
       ci += ldc;
-      c[ci] = c30; c[ci + 1] = c31; c[ci + 2] = c32; c[ci + 3] = c33; c[ci + 4] = c34; c[ci + 5] = c35; c[ci + 6] = c36; c[ci + 7] = c37;
+      c[ci] = c30; c[ci + 1] = c31; c[ci + 2] = c32; c[ci + 3] = c33;
+      c[ci + 4] = c34; c[ci + 5] = c35; c[ci + 6] = c36; c[ci + 7] = c37;
     } else {
-      c[ci] += c00; c[ci + 1] += c01; c[ci + 2] += c02; c[ci + 3] += c03; c[ci + 4] += c04; c[ci + 5] += c05; c[ci + 6] += c06; c[ci + 7] += c07;
+      c[ci] += c00; c[ci + 1] += c01; c[ci + 2] += c02; c[ci + 3] += c03;
+      c[ci + 4] += c04; c[ci + 5] += c05; c[ci + 6] += c06; c[ci + 7] += c07;
       ci += ldc;
-      c[ci] += c10; c[ci + 1] += c11; c[ci + 2] += c12; c[ci + 3] += c13; c[ci + 4] += c14; c[ci + 5] += c15; c[ci + 6] += c16; c[ci + 7] += c17;
+      c[ci] += c10; c[ci + 1] += c11; c[ci + 2] += c12; c[ci + 3] += c13;
+      c[ci + 4] += c14; c[ci + 5] += c15; c[ci + 6] += c16; c[ci + 7] += c17;
       ci += ldc;
-      c[ci] += c20; c[ci + 1] += c21; c[ci + 2] += c22; c[ci + 3] += c23; c[ci + 4] += c24; c[ci + 5] += c25; c[ci + 6] += c26; c[ci + 7] += c27;
+      c[ci] += c20; c[ci + 1] += c21; c[ci + 2] += c22; c[ci + 3] += c23;
+      c[ci + 4] += c24; c[ci + 5] += c25; c[ci + 6] += c26; c[ci + 7] += c27;
       ci += ldc;
-      c[ci] += c30; c[ci + 1] += c31; c[ci + 2] += c32; c[ci + 3] += c33; c[ci + 4] += c34; c[ci + 5] += c35; c[ci + 6] += c36; c[ci + 7] += c37;
+      c[ci] += c30; c[ci + 1] += c31; c[ci + 2] += c32; c[ci + 3] += c33;
+      c[ci + 4] += c34; c[ci + 5] += c35; c[ci + 6] += c36; c[ci + 7] += c37;
     }
   } else {
     const t = edgeTile;
     t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03; t[4] = c04; t[5] = c05; t[6] = c06; t[7] = c07;
-    t[8] = c10; t[9] = c11; t[10] = c12; t[11] = c13; t[12] = c14; t[13] = c15; t[14] = c16; t[15] = c17;
-    t[16] = c20; t[17] = c21; t[18] = c22; t[19] = c23; t[20] = c24; t[21] = c25; t[22] = c26; t[23] = c27;
-    t[24] = c30; t[25] = c31; t[26] = c32; t[27] = c33; t[28] = c34; t[29] = c35; t[30] = c36; t[31] = c37;
-    writeEdge(t, 8, c, ci, ldc, mr, nr, store);
+    t[8] = c10; t[9] = c11; t[10] = c12; t[11] = c13;
+    t[12] = c14; t[13] = c15; t[14] = c16; t[15] = c17;
+    t[16] = c20; t[17] = c21; t[18] = c22; t[19] = c23;
+    t[20] = c24; t[21] = c25; t[22] = c26; t[23] = c27;
+    t[24] = c30; t[25] = c31; t[26] = c32; t[27] = c33;
+    t[28] = c34; t[29] = c35; t[30] = c36; t[31] = c37;
+    writeEdge(t, NR, c, ci, ldc, mr, nr, store);
   }
 }
 

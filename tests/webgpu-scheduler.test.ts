@@ -1,0 +1,140 @@
+// The scheduler on webgpu (Dawn in Node): one submit per training step, no buffers created in steady
+// state, flat memory, buffer reuse after dispose, one readback per tensor, errors before GPU work.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as f from '../packages/core/src/index.js';
+
+beforeAll(async () => {
+  await f.setBackend('webgpu');
+});
+afterAll(async () => {
+  await f.setBackend('cpu');
+});
+
+function smallModel() {
+  return new f.nn.Sequential(
+    [
+      new f.nn.Conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }),
+      new f.nn.MaxPool2d({ size: 2 }),
+      new f.nn.Flatten(),
+      new f.nn.Dense({ units: 16, activation: 'relu' }),
+      new f.nn.Dense({ units: 3 }),
+    ],
+    { inputShape: [10, 10, 1], seed: 5 },
+  );
+}
+
+/** 8 images whose class (0–2) sets the frequency of a wave, so the task is learnable. */
+const batch = (step: number) => {
+  const labels = Int32Array.from({ length: 8 }, (_, i) => (i + step) % 3);
+  const x = Float32Array.from({ length: 8 * 100 }, (_, i) => Math.sin((i % 100) * 0.3 * (labels[Math.floor(i / 100)] + 1) + step));
+  return { x: f.tensor(x, [8, 10, 10, 1]), y: f.tensor(labels, [8]) };
+};
+
+describe('webgpu scheduler', () => {
+  it('runs on the webgpu backend', () => {
+    expect(f.backendInfo().name).toBe('webgpu');
+    expect(f.backendInfo().adapter).toBeDefined();
+  });
+
+  it('a training step is exactly one submit, no buffers created and no readback in steady state', async () => {
+    const model = smallModel();
+    const optimizer = new f.optim.Adam({ lr: 0.01 });
+    const step = () => {
+      const { x, y } = batch(0);
+      const loss = model.trainStep(x, y, optimizer);
+      x.dispose();
+      y.dispose();
+      return loss;
+    };
+    for (let i = 0; i < 3; i++) step().dispose(); // warm-up: pipelines, pool, optimizer state
+    const before = f.stats();
+    const loss = step();
+    const after = f.stats();
+    expect(after.submits - before.submits).toBe(1);
+    expect(after.buffersCreated - before.buffersCreated).toBe(0);
+    expect(after.pipelinesCompiled - before.pipelinesCompiled).toBe(0);
+    expect(after.readbacks - before.readbacks).toBe(0);
+    expect(after.dispatches - before.dispatches).toBeGreaterThan(10);
+    expect(Number.isFinite((await loss.data())[0])).toBe(true);
+    loss.dispose();
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('bytesLive and buffersCreated stay flat over 200 training steps, and the loss falls', async () => {
+    const model = smallModel();
+    const optimizer = new f.optim.SGD({ lr: 0.05, momentum: 0.9 });
+    const losses: number[] = [];
+    let flat: { bytes: number; buffers: number } | null = null;
+    for (let i = 0; i < 200; i++) {
+      const { x, y } = batch(i % 4);
+      const loss = model.trainStep(x, y, optimizer);
+      x.dispose();
+      y.dispose();
+      if (i % 50 === 0 || i === 199) losses.push((await loss.data())[0]);
+      loss.dispose();
+      if (i === 10) flat = { bytes: f.stats().bytesLive, buffers: f.stats().buffersCreated };
+    }
+    expect(f.stats().bytesLive).toBe(flat!.bytes);
+    expect(f.stats().buffersCreated).toBe(flat!.buffers);
+    expect(losses.at(-1)!).toBeLessThan(losses[0] * 0.5);
+    const held = f.stats().bytesLive;
+    model.dispose();
+    optimizer.dispose();
+    const params = 2 * (3 * 3 * 1 * 4 + 4 + 64 * 16 + 16 + 16 * 3 + 3) * 4; // weights + momentum
+    expect(held - f.stats().bytesLive).toBe(params);
+  });
+
+  it("a disposed tensor's buffer is reused by the next tensor of that size", () => {
+    const a = f.tensor(new Float32Array(1000), [1000]);
+    a.dispose();
+    const before = f.stats().buffersCreated;
+    const b = f.tensor(new Float32Array(1000), [1000]);
+    expect(f.stats().buffersCreated).toBe(before);
+    b.dispose();
+  });
+
+  it('reading a tensor twice reads back once; intermediates are freed', async () => {
+    const x = f.tensor([1, -2, 3, -4], [2, 2]);
+    const live = f.stats().bytesLive;
+    const y = f.relu(f.mul(f.add(x, 1), 2));
+    const r0 = f.stats().readbacks;
+    expect(Array.from(await y.data())).toEqual([4, 0, 8, 0]);
+    expect(Array.from(await y.data())).toEqual([4, 0, 8, 0]);
+    expect(f.stats().readbacks - r0).toBe(1);
+    expect(f.stats().bytesLive - live).toBe(16);
+    y.dispose();
+    x.dispose();
+  });
+
+  it('bad input gives the same error as on cpu, thrown before any GPU work', async () => {
+    const bad = () => f.conv2d(f.zeros([1, 4, 4, 1]), f.zeros([7, 7, 1, 1]));
+    const before = f.stats();
+    let gpuError = '';
+    try {
+      bad();
+    } catch (e) {
+      gpuError = (e as Error).message;
+    }
+    const after = f.stats();
+    expect(after.submits).toBe(before.submits);
+    expect(after.dispatches).toBe(before.dispatches);
+    await f.setBackend('cpu');
+    let cpuError = '';
+    try {
+      bad();
+    } catch (e) {
+      cpuError = (e as Error).message;
+    }
+    await f.setBackend('webgpu');
+    expect(gpuError).toMatch(/^conv2d: output height/);
+    expect(gpuError).toBe(cpuError);
+  });
+
+  it('tensors of another backend are refused with a clear error', async () => {
+    await f.setBackend('cpu');
+    const onCpu = f.tensor([1, 2], [2]);
+    await f.setBackend('webgpu');
+    expect(() => f.relu(onCpu)).toThrow(/relu: input 0 lives on the cpu backend but the current backend is webgpu/);
+  });
+});
