@@ -71,6 +71,17 @@ async function chooseBackend(wanted: 'cpu' | 'webgpu' | 'auto', say: (line: stri
   }
 }
 
+/** What one training step cost (uploads of the batch included, readbacks excluded). */
+function countersDelta(before: f.Stats, after: f.Stats): Partial<f.Stats> {
+  return {
+    submits: after.submits - before.submits,
+    dispatches: after.dispatches - before.dispatches,
+    buffersCreated: after.buffersCreated - before.buffersCreated,
+    readbacks: after.readbacks - before.readbacks,
+    bytesLive: after.bytesLive - before.bytesLive,
+  };
+}
+
 async function main(): Promise<void> {
   const options = parse();
   const say = (line: string) => console.log(line);
@@ -91,6 +102,7 @@ async function main(): Promise<void> {
   let step = 0;
   let lastLoss = NaN;
   let testAccuracy = 0;
+  let perStep: Partial<f.Stats> = {};
   const stepsPerEpoch = batchCount(train.count, options.batch);
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     const bar = new cliProgress.SingleBar(
@@ -104,10 +116,12 @@ async function main(): Promise<void> {
     for (const batch of batches(train, { batchSize: options.batch, seed: options.seed, epoch })) {
       const x = f.tensor(batch.images, [batch.size, train.height, train.width, 1]);
       const y = f.tensor(batch.labels, [batch.size]);
+      const before = f.stats();
       const loss = model.trainStep(x, y, optimizer);
       x.dispose();
       y.dispose();
       step++;
+      perStep = countersDelta(before, f.stats());
       seen += batch.size;
       if (step % options.logEvery === 0 || step % stepsPerEpoch === 0) {
         lastLoss = (await loss.data())[0];
@@ -127,7 +141,7 @@ async function main(): Promise<void> {
     trainSeconds += epochSeconds;
     testAccuracy = await model.evaluate(testImages, testLabels);
     say(`epoch ${epoch + 1}/${options.epochs}: mean sampled loss ${(lossSum / lossCount).toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%, ${Math.round(train.count / epochSeconds)} images/s`);
-    if (options.verbose) say(`counters: ${JSON.stringify(f.stats())}`);
+    if (options.verbose) say(`counters: ${JSON.stringify(f.stats())}; last step: ${JSON.stringify(perStep)}`);
   }
 
   writeFileSync(options.out, await model.save());
@@ -147,6 +161,7 @@ async function main(): Promise<void> {
       trainSeconds: Number(trainSeconds.toFixed(2)),
       weights: options.out,
       stats: f.stats(),
+      perStep,
     }));
   }
 }
