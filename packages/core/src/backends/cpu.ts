@@ -19,7 +19,7 @@ export const cpuBackend: Backend = {
   run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[] {
     const arrays = inputs as HostArray[];
     const fast = fastPath ? fastKernels.get(op.name) : undefined;
-    return fast ? fast(arrays, inputSpecs, attrs, outputSpecs) : op.reference(arrays, inputSpecs, attrs, outputSpecs);
+    return fast ? fast(arrays, inputSpecs, attrs as never, outputSpecs) : op.reference(arrays, inputSpecs, attrs, outputSpecs);
   },
   release: () => {},
   flush: () => {},

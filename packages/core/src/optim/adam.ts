@@ -15,7 +15,8 @@ export interface AdamOptions {
 }
 
 export class Adam extends Optimizer {
-  readonly lr: number;
+  /** Learning rate; may be changed between steps (a schedule). */
+  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;

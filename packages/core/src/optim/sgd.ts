@@ -12,7 +12,8 @@ export interface SgdOptions {
 }
 
 export class SGD extends Optimizer {
-  readonly lr: number;
+  /** Learning rate; may be changed between steps (a schedule). */
+  lr: number;
   readonly momentum: number;
   private readonly velocity = new Map<Tensor, Tensor>();
 

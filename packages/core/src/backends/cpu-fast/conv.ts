@@ -11,9 +11,15 @@
 // is allocated per call in steady state); only the returned results are new arrays.
 
 import type { Activation, ConvGeometry } from '../../ops/conv-geometry.js';
-import { gemm } from './gemm.js';
+import { gemm, releaseGemmScratch } from './gemm.js';
 
 let colsScratch = new Float32Array(0);
+
+/** Frees the patch-matrix and GEMM scratch (they grow again on the next call). */
+export function releaseConvScratch(): void {
+  colsScratch = new Float32Array(0);
+  releaseGemmScratch();
+}
 
 function scratchCols(n: number): Float32Array {
   if (colsScratch.length < n) colsScratch = new Float32Array(n);

@@ -60,16 +60,19 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median milliseconds per call of f over `samples` timed batches of enough calls for ~minMs. */
+/** Median milliseconds per call of f over `samples` timed batches of calls lasting about minMs. */
 export function timeMs(f: () => void, samples = 7, minMs = 40): number {
+  f(); // warm up (and compile)
   let reps = 1;
+  let elapsed = 0;
   for (;;) {
     const t = performance.now();
     for (let r = 0; r < reps; r++) f();
-    if (performance.now() - t >= minMs / 4 || reps >= 1 << 20) break;
+    elapsed = performance.now() - t;
+    if (elapsed >= minMs / 8 || reps >= 1 << 20) break;
     reps *= 2;
   }
-  reps = Math.max(1, reps * 4);
+  reps = Math.max(1, Math.round((reps * minMs) / Math.max(elapsed, 1e-3)));
   const ms: number[] = [];
   for (let s = 0; s < samples; s++) {
     const t = performance.now();

@@ -42,6 +42,12 @@ let packA = new Float32Array(0);
 let packB = new Float32Array(0);
 const edgeTile = new Float64Array(MR * NR);
 
+/** Frees the packing scratch (it grows again on the next call). */
+export function releaseGemmScratch(): void {
+  packA = new Float32Array(0);
+  packB = new Float32Array(0);
+}
+
 /**
  * c[M,N] (+)= op(a)·op(b). a is [M,K], or with transA stored [K,M]; b is [K,N], or with transB
  * stored [N,K]; c is [M,N] row-major. Without accumulate c is overwritten (its old contents,
