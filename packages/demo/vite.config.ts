@@ -13,6 +13,8 @@ const repoRoot = here('../../');
 const pages = {
   index: here('./index.html'),
   conformance: here('./conformance.html'),
+  train: here('./train.html'),
+  bench: here('./bench.html'),
 };
 
 export default defineConfig({
@@ -30,8 +32,12 @@ export default defineConfig({
     fs: { allow: [repoRoot] },
   },
   // tests/conformance/cases.ts and the core sources are TypeScript with NodeNext '.js' specifiers;
-  // Vite resolves those to the '.ts' files. No dependency pre-bundling is needed (no npm deps).
-  optimizeDeps: { noDiscovery: true, include: [] },
+  // Vite resolves those to the '.ts' files. The npm dependencies are listed for pre-bundling up front,
+  // so the dev server never discovers one mid-test and reloads the page.
+  optimizeDeps: {
+    noDiscovery: true,
+    include: ['chart.js', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', '@jax-js/jax', 'convnetjs'],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
