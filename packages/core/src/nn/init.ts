@@ -1,6 +1,7 @@
 // Weight initialisation from a seeded generator: the same seed gives the same weights everywhere.
 // He (normal, std √(2/fanIn)) ahead of a ReLU; Glorot (uniform, ±√(6/(fanIn+fanOut))) otherwise.
 import type { Rng } from '../rng.js';
+import type { ParamSpec } from './layers.js';
 
 export function heNormal(count: number, fanIn: number, rng: Rng): Float32Array {
   const std = Math.sqrt(2 / fanIn);
@@ -12,6 +13,9 @@ export function glorotUniform(count: number, fanIn: number, fanOut: number, rng:
   return Float32Array.from({ length: count }, () => rng.uniform(-limit, limit));
 }
 
-export function initWeights(activation: string, count: number, fanIn: number, fanOut: number, rng: Rng): Float32Array {
-  return activation === 'relu' ? heNormal(count, fanIn, rng) : glorotUniform(count, fanIn, fanOut, rng);
+/** Initial values for a parameter spec (zeros draw nothing from the generator). */
+export function initialValues(spec: ParamSpec, rng: Rng): Float32Array {
+  const count = spec.shape.reduce((a, b) => a * b, 1);
+  if (spec.init === 'zeros') return new Float32Array(count);
+  return spec.init === 'he' ? heNormal(count, spec.fanIn, rng) : glorotUniform(count, spec.fanIn, spec.fanOut, rng);
 }

@@ -4,20 +4,29 @@ import { add } from '../ops/binary.js';
 import { checkActivation, conv2d, convGeometry, parseStridePadding } from '../ops/conv2d.js';
 import type { ConvAttrs, Padding } from '../ops/conv2d.js';
 import type { Activation } from '../ops/conv-geometry.js';
-import { tensor } from '../ops/create.js';
 import { matmul } from '../ops/matmul.js';
 import { avgPool2d, maxPool2d, poolGeometry } from '../ops/pool.js';
 import type { PoolOptions } from '../ops/pool.js';
 import { flatten } from '../ops/reshape.js';
 import { relu } from '../ops/unary.js';
-import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { sizeOf } from '../types.js';
-import { initWeights } from './init.js';
+
+/** A parameter a layer needs, declared before anything is allocated. */
+export interface ParamSpec {
+  name: 'weight' | 'bias';
+  shape: number[];
+  /** He (normal) before a ReLU, Glorot (uniform) otherwise, zeros for biases. */
+  init: 'he' | 'glorot' | 'zeros';
+  fanIn: number;
+  fanOut: number;
+}
 
 export interface LayerShapeInfo {
   /** Output shape without the batch. */
   outputShape: number[];
+  /** The parameters this layer needs for that input (none for pooling, flatten, activations). */
+  params?: ParamSpec[];
   /** How the output size was found, with the numbers (the lecture's formula). */
   formula?: string;
   /** Something the user should know, such as rows a stride never covers. */
@@ -29,11 +38,30 @@ export interface Layer {
   readonly kind: string;
   /** The options it was made with (plain JSON), to save and rebuild the architecture. */
   readonly config: Record<string, unknown>;
-  /** Checks the input shape, creates parameters, and returns the output shape. */
-  build(inputShape: readonly number[], rng: Rng): LayerShapeInfo;
+  /** Checks the input shape and returns the output shape and the parameters it needs. */
+  build(inputShape: readonly number[]): LayerShapeInfo;
+  /** Receives its parameters (made by the model from the specs of build()), in spec order. */
+  bind(params: Tensor[]): void;
   forward(x: Tensor): Tensor;
   /** Trainable tensors by local name ('weight', 'bias'). */
   parameters(): [string, Tensor][];
+}
+
+/** Shared by layers without parameters. */
+abstract class Stateless {
+  bind(params: Tensor[]): void {
+    if (params.length) fail('Layer', 'this layer has no parameters');
+  }
+
+  parameters(): [string, Tensor][] {
+    return [];
+  }
+}
+
+/** Weight and optional bias, as Conv2d and Dense have. */
+function weightAndBias(weightShape: number[], units: number, useBias: boolean, activation: Activation, fanIn: number, fanOut: number): ParamSpec[] {
+  const weight: ParamSpec = { name: 'weight', shape: weightShape, init: activation === 'relu' ? 'he' : 'glorot', fanIn, fanOut };
+  return useBias ? [weight, { name: 'bias', shape: [units], init: 'zeros', fanIn, fanOut }] : [weight];
 }
 
 function requireMaps(kind: string, inputShape: readonly number[]): [number, number, number] {
@@ -78,7 +106,7 @@ export class Conv2d implements Layer {
   private readonly attrs: ConvAttrs;
   private readonly kernel: [number, number];
   private weight!: Tensor;
-  private bias: Tensor | null = null;
+  private bias: Tensor | undefined;
 
   constructor(readonly options: Conv2dLayerOptions) {
     checkOptions('Conv2d', options, ['filters', 'kernelSize', 'stride', 'padding', 'activation', 'useBias']);
@@ -88,19 +116,22 @@ export class Conv2d implements Layer {
     this.config = { ...options };
   }
 
-  build(inputShape: readonly number[], rng: Rng): LayerShapeInfo {
+  build(inputShape: readonly number[]): LayerShapeInfo {
     const info = windowInfo('Conv2d', inputShape, this.attrs, this.kernel[0], this.kernel[1], this.options.filters);
     const [fh, fw] = this.kernel;
     const c = inputShape[2];
     const k = this.options.filters;
-    this.weight = tensor(initWeights(this.attrs.activation, fh * fw * c * k, fh * fw * c, fh * fw * k, rng), [fh, fw, c, k]);
-    if (this.options.useBias !== false) this.bias = tensor(new Float32Array(k), [k]);
-    return info;
+    return { ...info, params: weightAndBias([fh, fw, c, k], k, this.options.useBias !== false, this.attrs.activation, fh * fw * c, fh * fw * k) };
+  }
+
+  bind([weight, bias]: Tensor[]): void {
+    this.weight = weight;
+    this.bias = bias;
   }
 
   forward(x: Tensor): Tensor {
     const { strideHeight, strideWidth, padding, activation } = this.attrs;
-    return conv2d(x, this.weight, { stride: [strideHeight, strideWidth], padding, activation, bias: this.bias ?? undefined });
+    return conv2d(x, this.weight, { stride: [strideHeight, strideWidth], padding, activation, bias: this.bias });
   }
 
   parameters(): [string, Tensor][] {
@@ -108,11 +139,12 @@ export class Conv2d implements Layer {
   }
 }
 
-class Pool implements Layer {
+class Pool extends Stateless implements Layer {
   readonly config: Record<string, unknown>;
   private readonly attrs: ConvAttrs & { windowHeight: number; windowWidth: number };
 
   constructor(readonly kind: 'MaxPool2d' | 'AvgPool2d', options: PoolOptions) {
+    super();
     if (typeof options !== 'object' || options === null) fail(kind, 'options { size, stride?, padding? } are required');
     checkOptions(kind, options, ['size', 'stride', 'padding']);
     const [windowHeight, windowWidth] = checkPair(kind, 'size', options.size, 1);
@@ -129,10 +161,6 @@ class Pool implements Layer {
     const options = { size: [windowHeight, windowWidth] as [number, number], stride: [strideHeight, strideWidth] as [number, number], padding };
     return this.kind === 'MaxPool2d' ? maxPool2d(x, options) : avgPool2d(x, options);
   }
-
-  parameters(): [string, Tensor][] {
-    return [];
-  }
 }
 
 export class MaxPool2d extends Pool {
@@ -147,7 +175,7 @@ export class AvgPool2d extends Pool {
   }
 }
 
-export class Flatten implements Layer {
+export class Flatten extends Stateless implements Layer {
   readonly kind = 'Flatten';
   readonly config = {};
 
@@ -159,13 +187,9 @@ export class Flatten implements Layer {
   forward(x: Tensor): Tensor {
     return flatten(x);
   }
-
-  parameters(): [string, Tensor][] {
-    return [];
-  }
 }
 
-export class ReLU implements Layer {
+export class ReLU extends Stateless implements Layer {
   readonly kind = 'ReLU';
   readonly config = {};
 
@@ -175,10 +199,6 @@ export class ReLU implements Layer {
 
   forward(x: Tensor): Tensor {
     return relu(x);
-  }
-
-  parameters(): [string, Tensor][] {
-    return [];
   }
 }
 
@@ -193,7 +213,7 @@ export class Dense implements Layer {
   readonly config: Record<string, unknown>;
   private readonly activation: Activation;
   private weight!: Tensor;
-  private bias: Tensor | null = null;
+  private bias: Tensor | undefined;
 
   constructor(readonly options: DenseOptions) {
     checkOptions('Dense', options, ['units', 'activation', 'useBias']);
@@ -202,13 +222,16 @@ export class Dense implements Layer {
     this.config = { ...options };
   }
 
-  build(inputShape: readonly number[], rng: Rng): LayerShapeInfo {
+  build(inputShape: readonly number[]): LayerShapeInfo {
     if (inputShape.length !== 1) fail('Dense', `expects a flat input [features], got [${inputShape}]; put Flatten() before it`);
     const [features] = inputShape;
     const units = this.options.units;
-    this.weight = tensor(initWeights(this.activation, features * units, features, units, rng), [features, units]);
-    if (this.options.useBias !== false) this.bias = tensor(new Float32Array(units), [units]);
-    return { outputShape: [units] };
+    return { outputShape: [units], params: weightAndBias([features, units], units, this.options.useBias !== false, this.activation, features, units) };
+  }
+
+  bind([weight, bias]: Tensor[]): void {
+    this.weight = weight;
+    this.bias = bias;
   }
 
   forward(x: Tensor): Tensor {

@@ -2,6 +2,7 @@
 import { gradients } from '../autograd.js';
 import { FiltroError, checkOptions, fail } from '../errors.js';
 import { argmax } from '../ops/argmax.js';
+import { tensor } from '../ops/create.js';
 import { slice } from '../ops/slice.js';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -10,13 +11,20 @@ import { realize } from '../scheduler.js';
 import type { Tensor } from '../tensor.js';
 import { formatShape } from '../types.js';
 import type { Layer, LayerShapeInfo } from './layers.js';
+import { initialValues } from './init.js';
 import { saveModel } from './persist.js';
+import type { SaveOptions } from './persist.js';
 
 export interface SequentialOptions {
   /** One example's shape: [H, W, C] for images. */
   inputShape: number[];
   /** Seeds the weight initialisation (default 0). */
   seed?: number;
+  /**
+   * Starting values by qualified name ('conv2d_1.weight') instead of the seeded initialisation
+   * (loading a saved model). Every parameter must be given, with its exact shape.
+   */
+  weights?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
 }
 
 interface BuiltLayer {
@@ -33,14 +41,13 @@ export class Sequential {
   private readonly built: BuiltLayer[] = [];
 
   constructor(readonly layers: Layer[], options: SequentialOptions) {
-    checkOptions('Sequential', options, ['inputShape', 'seed']);
+    checkOptions('Sequential', options, ['inputShape', 'seed', 'weights']);
     if (!Array.isArray(layers) || layers.length === 0) fail('Sequential', 'needs a non-empty array of layers');
     if (!options || !Array.isArray(options.inputShape) || options.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
       fail('Sequential', `inputShape must be positive integers such as [28, 28, 1], got ${JSON.stringify(options?.inputShape)}`);
     }
     this.seed = options.seed ?? 0;
     this.inputShape = [...options.inputShape];
-    const rng = new Rng(this.seed);
     const counts = new Map<string, number>();
     let shape = [...options.inputShape];
     layers.forEach((layer, i) => {
@@ -49,7 +56,7 @@ export class Sequential {
       const name = `${layer.kind.toLowerCase()}_${index}`;
       let info: LayerShapeInfo;
       try {
-        info = layer.build(shape, rng);
+        info = layer.build(shape);
       } catch (e) {
         if (e instanceof FiltroError) fail('Sequential', `layer ${i} (${name}) with input [${shape}]: ${e.message}`);
         throw e;
@@ -58,6 +65,28 @@ export class Sequential {
       shape = info.outputShape;
     });
     this.outputShape = shape;
+    this.createParameters(options.weights);
+  }
+
+  /** Checks every given weight against the specs before allocating anything, then binds them. */
+  private createParameters(weights: SequentialOptions['weights']): void {
+    const specs = this.built.flatMap(({ name, info }) => (info.params ?? []).map((spec) => ({ qualified: `${name}.${spec.name}`, spec })));
+    if (weights) {
+      const known = new Set(specs.map((s) => s.qualified));
+      for (const name of weights.keys()) if (!known.has(name)) fail('Sequential', `weights has '${name}', which the architecture does not have`);
+      for (const { qualified, spec } of specs) {
+        const given = weights.get(qualified);
+        if (!given) fail('Sequential', `weights lacks '${qualified}'`);
+        if (given.shape.join(',') !== spec.shape.join(',') || given.data.length !== spec.shape.reduce((a, b) => a * b, 1)) {
+          fail('Sequential', `weight '${qualified}' is [${given.shape}] but the architecture needs [${spec.shape}]`);
+        }
+      }
+    }
+    const rng = new Rng(this.seed);
+    for (const { layer, name, info } of this.built) {
+      const params = (info.params ?? []).map((spec) => tensor(weights?.get(`${name}.${spec.name}`)!.data ?? initialValues(spec, rng), spec.shape));
+      layer.bind(params);
+    }
   }
 
   /** Parameters by qualified name ('conv2d_1.weight'), in layer order. */
@@ -118,9 +147,12 @@ export class Sequential {
     for (const p of this.parameters()) p.dispose();
   }
 
-  /** Weights and architecture as safetensors bytes; f.nn.load() rebuilds the model from them. */
-  save(): Promise<Uint8Array> {
-    return saveModel(this);
+  /**
+   * Weights and architecture as safetensors bytes; f.nn.load() rebuilds the model. With
+   * { optimizer, progress } it is a checkpoint that f.nn.loadCheckpoint() resumes exactly.
+   */
+  save(options?: SaveOptions): Promise<Uint8Array> {
+    return saveModel(this, options);
   }
 
   /** Each layer's output shape and parameter count, with the size formula; printed and returned. */

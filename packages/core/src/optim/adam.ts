@@ -1,11 +1,9 @@
 // Adam: per-weight step sizes from running means of the gradient and its square, bias-corrected.
 import { checkNumber, checkOptions } from '../errors.js';
 import { apply } from '../graph.js';
-import { zeros } from '../ops/create.js';
 import { adamUpdateOp } from '../ops/optimizer-updates.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
-import { assignState } from './sgd.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -15,13 +13,13 @@ export interface AdamOptions {
 }
 
 export class Adam extends Optimizer {
+  readonly kind = 'Adam';
+  readonly slotNames = ['m', 'v'] as const;
   /** Learning rate; may be changed between steps (a schedule). */
   lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
-  private readonly m = new Map<Tensor, Tensor>();
-  private readonly v = new Map<Tensor, Tensor>();
 
   constructor(options: AdamOptions = {}) {
     super();
@@ -32,21 +30,12 @@ export class Adam extends Optimizer {
     this.eps = checkNumber('Adam', 'eps', options.eps ?? 1e-8, (x) => x > 0, '> 0');
   }
 
+  config(): Record<string, number> {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps };
+  }
+
   protected update(param: Tensor, grad: Tensor): Tensor[] {
-    for (const state of [this.m, this.v]) if (!state.has(param)) state.set(param, zeros(param.shape));
     const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
-    return apply(adamUpdateOp, [param, grad, this.m.get(param)!, this.v.get(param)!], attrs);
-  }
-
-  dispose(): void {
-    for (const states of [this.m, this.v]) {
-      for (const t of states.values()) t.dispose();
-      states.clear();
-    }
-  }
-
-  protected commit(param: Tensor, [m, v]: Tensor[]): void {
-    assignState(this.m, param, m);
-    assignState(this.v, param, v);
+    return apply(adamUpdateOp, [param, grad, this.state('m', param), this.state('v', param)], attrs);
   }
 }
