@@ -10,6 +10,8 @@ export interface Stats {
   buffersCreated: number;
   /** Bytes held by live tensor storage on the current backend, intermediates included. */
   bytesLive: number;
+  /** Tensors holding storage (realized, not yet disposed or garbage-collected). */
+  tensorsLive: number;
   /** Device → host copies made for data(). */
   readbacks: number;
   /** GPU pipelines compiled; 0 on cpu. */
@@ -21,6 +23,7 @@ const counters: Stats = {
   dispatches: 0,
   buffersCreated: 0,
   bytesLive: 0,
+  tensorsLive: 0,
   readbacks: 0,
   pipelinesCompiled: 0,
 };

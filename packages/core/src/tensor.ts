@@ -13,8 +13,10 @@ interface Holder {
 
 // Tensors the user drops without dispose() give their storage back when garbage-collected.
 const collector = new FinalizationRegistry<Holder>((holder) => {
-  holder.alloc?.release();
+  if (!holder.alloc) return;
+  holder.alloc.release();
   holder.alloc = null;
+  liveStats.tensorsLive--;
 });
 
 let nextId = 0;
@@ -61,7 +63,10 @@ export class Tensor implements TensorSpec {
   /** @internal Gives the tensor its storage (taking over one reference) and drops its pending node. */
   setAllocation(alloc: Allocation): void {
     if (this.holder.alloc) this.holder.alloc.release();
-    else collector.register(this, this.holder, this);
+    else {
+      collector.register(this, this.holder, this);
+      liveStats.tensorsLive++;
+    }
     this.holder.alloc = alloc;
     this.node = null;
     this.readback = null;
@@ -100,8 +105,11 @@ export class Tensor implements TensorSpec {
     if (this.disposed) return;
     this.disposed = true;
     collector.unregister(this);
-    this.holder.alloc?.release();
-    this.holder.alloc = null;
+    if (this.holder.alloc) {
+      this.holder.alloc.release();
+      this.holder.alloc = null;
+      liveStats.tensorsLive--;
+    }
     this.node = null;
     this.readback = null;
   }
