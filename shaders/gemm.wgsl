@@ -182,3 +182,169 @@ fn gemm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
   store_block(row, col, acc0, acc1, acc2, acc3);
 }
+
+// ---- gemm_reg: register-blocked, vec4 loads, no barriers, optional split-K ----------------------
+// The software-adapter path (SwiftShader runs each invocation as a SIMD lane: scalar storage loads
+// and integer divisions are its costliest operations). A and B are bound as vec4 arrays (their
+// byte sizes must be multiples of 16); where the layout is 4-aligned (VEC_A / VEC_B) a 4×4 block
+// of op(A) or op(B) is 4 vec4 loads, else 16 element loads through the same binding.
+// Bindings: 0 ra (A), 1 rb (B), 2 bias, 3 c, 4 ru RegParams (the same slots as above).
+//   A element (row, k) sits at row·lda + k, or k·lda + row with TRANS_A; B (k, col) at k·ldb + col,
+//   or col·ldb + k with TRANS_B.
+// Overrides: WG_X, WG_Y (threads along N and M), TRANS_A, TRANS_B, VEC_A, VEC_B (the aligned vec4
+//   paths: need lda % 4 == 0, resp. ldb % 4 == 0, and lda ≥ round4(M) with TRANS_A, ldb ≥ round4(N)
+//   without TRANS_B), SPLIT (write raw partial sums, no epilogue).
+// Grid: tiles_m·tiles_n·splits workgroups, linear: t → split s = t / (tiles_m·tiles_n), tile
+//   t % (tiles_m·tiles_n) → row tile / tiles_n, column tile % tiles_n. Split s sums k in
+//   [s·k_slice, min((s+1)·k_slice, K)) (k_slice % 4 == 0) and, with SPLIT, writes C at offset
+//   s·M·N; gemm_split_reduce then sums the splits and applies the epilogue.
+
+struct RegParams {
+  m: u32, n: u32, k: u32, flags: u32,
+  lda: u32, ldb: u32, k_slice: u32, splits: u32,
+  tiles_m: u32, tiles_n: u32, _p0: u32, _p1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> ra: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> rb: array<vec4<f32>>;
+@group(0) @binding(4) var<uniform> ru: RegParams;
+
+override TRANS_A_C: bool = false;
+override TRANS_B_C: bool = false;
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+override SPLIT: bool = false;
+
+fn ea(i: u32) -> f32 { return ra[i >> 2u][i & 3u]; }
+fn eb(i: u32) -> f32 { return rb[i >> 2u][i & 3u]; }
+
+fn reg_epilogue(row: u32, col: u32, acc: vec4<f32>, split: u32) {
+  if (row >= ru.m) { return; }
+  var v = acc;
+  var base = row * ru.n + col;
+  if (SPLIT) {
+    base += split * ru.m * ru.n;
+  } else {
+    if ((ru.flags & HAS_BIAS) != 0u) {
+      let last = ru.n - 1u;
+      v += vec4<f32>(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)],
+                     bias[min(col + 3u, last)]);
+    }
+    if ((ru.flags & RELU) != 0u) { v = max(v, vec4<f32>(0.0)); }
+  }
+  if (col + 3u < ru.n) {
+    c[base] = v.x; c[base + 1u] = v.y; c[base + 2u] = v.z; c[base + 3u] = v.w;
+    return;
+  }
+  if (col < ru.n) { c[base] = v.x; }
+  if (col + 1u < ru.n) { c[base + 1u] = v.y; }
+  if (col + 2u < ru.n) { c[base + 2u] = v.z; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tiles = ru.tiles_m * ru.tiles_n;
+  let t = linear_workgroup(wid, nwg);
+  if (t >= tiles * ru.splits) { return; }
+  let split = t / tiles;
+  let tile = t - split * tiles;
+  let tm = tile / ru.tiles_n;
+  let row = (tm * WG_Y + lid.y) * 4u;
+  let col = ((tile - tm * ru.tiles_n) * WG_X + lid.x) * 4u;
+  let kb = split * ru.k_slice;
+  let ke = min(kb + ru.k_slice, ru.k);
+  let kn = select(0u, ke - kb, ke > kb);
+
+  // Element offsets of (row_i, kb) in A and (kb, col_j) in B, rows and columns clamped into the
+  // matrices (4-aligned blocks for the transposed-A / plain-B vec4 paths); a_step / b_step: per k.
+  let lane = vec4<u32>(0u, 1u, 2u, 3u);
+  var r = min(vec4<u32>(row) + lane, vec4<u32>(ru.m - 1u));
+  if (VEC_A && TRANS_A_C) { r = vec4<u32>(min(row, (ru.m - 1u) & ~3u)) + lane; }
+  var q = min(vec4<u32>(col) + lane, vec4<u32>(ru.n - 1u));
+  if (VEC_B && !TRANS_B_C) { q = vec4<u32>(min(col, (ru.n - 1u) & ~3u)) + lane; }
+  var ao: vec4<u32>;
+  var a_step: u32;
+  if (TRANS_A_C) { ao = vec4<u32>(kb * ru.lda) + r; a_step = ru.lda; }
+  else { ao = r * ru.lda + vec4<u32>(kb); a_step = 1u; }
+  var bo: vec4<u32>;
+  var b_step: u32;
+  if (TRANS_B_C) { bo = q * ru.ldb + vec4<u32>(kb); b_step = 1u; }
+  else { bo = vec4<u32>(kb * ru.ldb) + q; b_step = ru.ldb; }
+
+  var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+  let chunks = kn >> 2u;
+  for (var ch = 0u; ch < chunks; ch++) {
+    // am[i]: op(A) row i over the 4 k; bm[kk]: op(B) at k kk over the 4 columns.
+    var am: mat4x4<f32>;
+    if (VEC_A && !TRANS_A_C) {
+      am = mat4x4<f32>(ra[ao.x >> 2u], ra[ao.y >> 2u], ra[ao.z >> 2u], ra[ao.w >> 2u]);
+    } else if (VEC_A) {
+      let o = ao.x >> 2u;
+      let s = a_step >> 2u;
+      am = transpose(mat4x4<f32>(ra[o], ra[o + s], ra[o + 2u * s], ra[o + 3u * s]));
+    } else {
+      let s = vec4<u32>(a_step);
+      am = transpose(mat4x4<f32>(
+        vec4<f32>(ea(ao.x), ea(ao.y), ea(ao.z), ea(ao.w)),
+        vec4<f32>(ea(ao.x + s.x), ea(ao.y + s.y), ea(ao.z + s.z), ea(ao.w + s.w)),
+        vec4<f32>(ea(ao.x + 2u * s.x), ea(ao.y + 2u * s.y), ea(ao.z + 2u * s.z), ea(ao.w + 2u * s.w)),
+        vec4<f32>(ea(ao.x + 3u * s.x), ea(ao.y + 3u * s.y), ea(ao.z + 3u * s.z), ea(ao.w + 3u * s.w))));
+    }
+    var bm: mat4x4<f32>;
+    if (VEC_B && TRANS_B_C) {
+      bm = transpose(mat4x4<f32>(rb[bo.x >> 2u], rb[bo.y >> 2u], rb[bo.z >> 2u], rb[bo.w >> 2u]));
+    } else if (VEC_B) {
+      let o = bo.x >> 2u;
+      let s = b_step >> 2u;
+      bm = mat4x4<f32>(rb[o], rb[o + s], rb[o + 2u * s], rb[o + 3u * s]);
+    } else {
+      let s = b_step;
+      bm = mat4x4<f32>(
+        vec4<f32>(eb(bo.x), eb(bo.y), eb(bo.z), eb(bo.w)),
+        vec4<f32>(eb(bo.x + s), eb(bo.y + s), eb(bo.z + s), eb(bo.w + s)),
+        vec4<f32>(eb(bo.x + 2u * s), eb(bo.y + 2u * s), eb(bo.z + 2u * s), eb(bo.w + 2u * s)),
+        vec4<f32>(eb(bo.x + 3u * s), eb(bo.y + 3u * s), eb(bo.z + 3u * s), eb(bo.w + 3u * s)));
+    }
+    acc0 += bm * am[0];
+    acc1 += bm * am[1];
+    acc2 += bm * am[2];
+    acc3 += bm * am[3];
+    ao += vec4<u32>(4u * a_step);
+    bo += vec4<u32>(4u * b_step);
+  }
+  for (var kk = chunks << 2u; kk < kn; kk++) {
+    let av = vec4<f32>(ea(ao.x), ea(ao.y), ea(ao.z), ea(ao.w));
+    let bv = vec4<f32>(eb(bo.x), eb(bo.y), eb(bo.z), eb(bo.w));
+    acc0 = fma(vec4<f32>(av.x), bv, acc0);
+    acc1 = fma(vec4<f32>(av.y), bv, acc1);
+    acc2 = fma(vec4<f32>(av.z), bv, acc2);
+    acc3 = fma(vec4<f32>(av.w), bv, acc3);
+    ao += vec4<u32>(a_step);
+    bo += vec4<u32>(b_step);
+  }
+  reg_epilogue(row, col, acc0, split);
+  reg_epilogue(row + 1u, col, acc1, split);
+  reg_epilogue(row + 2u, col, acc2, split);
+  reg_epilogue(row + 3u, col, acc3, split);
+}
+
+// C = epilogue(Σ_s P[s·M·N + i]): the second pass of split-K. Bindings: 0 a (P), 2 bias, 3 c,
+// 4 ru. Grid: one thread per 4 consecutive outputs (WG_X·WG_Y threads a workgroup), linear.
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn gemm_split_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) li: u32) {
+  let mn = ru.m * ru.n;
+  let i0 = (linear_workgroup(wid, nwg) * WG_X * WG_Y + li) * 4u;
+  if (i0 >= mn) { return; }
+  let cnt = min(4u, mn - i0);
+  for (var j = 0u; j < cnt; j++) {
+    let i = i0 + j;
+    var s = 0.0;
+    for (var p = 0u; p < ru.splits; p++) { s += a[p * mn + i]; }
+    if ((ru.flags & HAS_BIAS) != 0u) { s += bias[i % ru.n]; }
+    if ((ru.flags & RELU) != 0u) { s = max(s, 0.0); }
+    c[i] = s;
+  }
+}

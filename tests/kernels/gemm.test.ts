@@ -44,7 +44,7 @@ const SIZES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 4, 1], [17, 33, 29], [64, 64, 16], [65, 63, 70], [130, 67, 33], [257, 129, 300], [2, 500, 701],
 ];
 
-describe.each(['tiled', 'direct'] as const)('gemm %s', (variant) => {
+describe.each(['tiled', 'direct', 'reg'] as const)('gemm %s', (variant) => {
   for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
     it(`transA=${transA} transB=${transB}`, async () => {
       for (const [m, n, k] of SIZES) await check({ m, n, k, transA, transB, variant });
@@ -64,5 +64,31 @@ describe('gemm options', () => {
     await check({ m: 37, n: 45, k: 51, tile: { wgX: 8, wgY: 4, tk: 8 } });
     await check({ m: 37, n: 45, k: 51, transA: true, tile: { wgX: 4, wgY: 8, tk: 4 }, variant: 'direct' });
     await check({ m: 3, n: 5, k: 0 }, true);  // empty sum: C = bias
+  });
+});
+
+describe('gemm reg (vec4 paths and split-K)', () => {
+  // Sizes with M, N, K multiples of 4 (vec4 loads on every operand) and not, tiny and long K.
+  const shapes: Array<[number, number, number]> = [
+    [4, 4, 4], [8, 8, 4], [12, 16, 28], [25, 8, 1000], [200, 16, 2052], [24, 8, 3001], [7, 5, 3],
+    [64, 128, 784], [16, 200, 16], [33, 12, 64], [5, 9, 2000],
+  ];
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    it(`transA=${transA} transB=${transB}, automatic splits`, async () => {
+      for (const [m, n, k] of shapes) await check({ m, n, k, transA, transB, variant: 'reg' });
+    });
+    it(`transA=${transA} transB=${transB}, forced splits`, async () => {
+      for (const [m, n, k, splits] of [[8, 8, 64, 3], [25, 8, 1001, 7], [12, 20, 9, 2], [4, 4, 1, 4], [36, 16, 517, 5]]) {
+        await check({ m, n, k, transA, transB, variant: 'reg', splits });
+      }
+    });
+  }
+  it('split-K with bias and relu', async () => {
+    await check({ m: 25, n: 8, k: 1200, activation: 'relu', variant: 'reg', splits: 4 }, true);
+    await check({ m: 10, n: 13, k: 999, variant: 'reg', splits: 3 }, true);
+  });
+  it('non-default workgroup shapes', async () => {
+    await check({ m: 37, n: 45, k: 51, variant: 'reg', tile: { wgX: 2, wgY: 32 } });
+    await check({ m: 64, n: 64, k: 64, variant: 'reg', tile: { wgX: 16, wgY: 16 }, transB: true });
   });
 });

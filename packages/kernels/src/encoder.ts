@@ -27,8 +27,14 @@ export interface StepHost {
 }
 
 export interface Tuning {
-  /** Default gemm variant: 'direct' on software adapters (barriers are costly there), else 'tiled'. */
-  gemmVariant: 'tiled' | 'direct';
+  /** Default gemm variant: 'reg' on software adapters (barriers are costly there), else 'tiled'. */
+  gemmVariant: 'tiled' | 'direct' | 'reg';
+  /** 'reg' gemm: threads per workgroup (default 64). */
+  gemmRegThreads?: number;
+  /** 'reg' gemm: split K while the output has fewer workgroups than this (default 32). */
+  gemmSplitTarget?: number;
+  /** 'reg' gemm: the shortest K slice of a split (default 256). */
+  gemmSplitMinK?: number;
 }
 
 export interface DispatchArgs {

@@ -9,7 +9,10 @@ const BINDINGS = ['read', 'read', 'read', 'write', 'uniform'] as const;
 export const GEMM_KERNELS = {
   tiled: defineKernel('gemm', 'gemm_tiled', BINDINGS),
   direct: defineKernel('gemm', 'gemm_direct', BINDINGS),
+  reg: defineKernel('gemm', 'gemm_reg', BINDINGS),
 };
+/** The second pass of split-K (sums the partial products, applies bias and activation). */
+export const GEMM_SPLIT_REDUCE = defineKernel('gemm', 'gemm_split_reduce', BINDINGS);
 
 export type Activation = 'none' | 'relu';
 export type GemmVariant = keyof typeof GEMM_KERNELS;
@@ -32,11 +35,20 @@ export interface GemmDims {
   transA?: boolean;
   transB?: boolean;
   activation?: Activation;
-  /** 'tiled' (workgroup memory) or 'direct' (no barriers); default: the runtime's tuning. */
+  /**
+   * 'tiled' (workgroup memory), 'direct' (no barriers) or 'reg' (no barriers, vec4 loads where
+   * aligned, workgroup shaped to the output, split-K for few outputs over a long K); default: the
+   * runtime's tuning. 'reg' falls back to 'direct' for buffers whose sizes are not multiples of 16.
+   */
   variant?: GemmVariant;
   /** Threads per workgroup along N (wgX) and M (wgY), and the K slice (tk) of the tiled variant. */
   tile?: { wgX?: number; wgY?: number; tk?: number };
+  /** 'reg' only: the number of K splits (default: chosen from the shape and `tuning`). */
+  splits?: number;
 }
+
+const pow2ceil = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+const round4 = (x: number) => Math.ceil(x / 4) * 4;
 
 export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const { m, n, k } = d;
@@ -49,7 +61,11 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const wgX = d.tile?.wgX ?? 16;
   const wgY = d.tile?.wgY ?? 16;
   const tk = d.tile?.tk ?? 16;
-  const variant = d.variant ?? step.tuning.gemmVariant;
+  let variant = d.variant ?? step.tuning.gemmVariant;
+  if (variant === 'reg') {
+    if (buf.a.size % 16 === 0 && buf.b.size % 16 === 0) return gemmReg(step, buf, d);
+    variant = 'direct';
+  }
   const tiles = Math.ceil(m / (4 * wgY)) * Math.ceil(n / (4 * wgX));
   // flags: the bits of Params.flags in gemm.wgsl.
   const flags = (d.transA ? 1 : 0) | (d.transB ? 2 : 0) | (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
@@ -58,5 +74,48 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
     uniforms: uniforms().u32(m, n, k, flags).bytes(),
     constants: variant === 'tiled' ? { WG_X: wgX, WG_Y: wgY, TK: tk } : { WG_X: wgX, WG_Y: wgY },
     workgroups: tiles,
+  });
+}
+
+/** The 'reg' variant: see gemm_reg in gemm.wgsl. */
+function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims): void {
+  const { m, n, k } = d;
+  const t = step.tuning;
+  const threads = t.gemmRegThreads ?? 64;
+  const wgX = d.tile?.wgX ?? Math.min(pow2ceil(Math.ceil(n / 4)), 16, threads);
+  const wgY = d.tile?.wgY ?? Math.max(1, Math.min(pow2ceil(Math.ceil(m / 4)), Math.floor(threads / wgX)));
+  const tilesM = Math.ceil(m / (4 * wgY));
+  const tilesN = Math.ceil(n / (4 * wgX));
+  const tiles = tilesM * tilesN;
+  let splits = d.splits ?? 1;
+  if (d.splits === undefined) {
+    // Few workgroups over a long K: split K so that every core has work.
+    const target = t.gemmSplitTarget ?? 32;
+    const minSlice = t.gemmSplitMinK ?? 256;
+    if (tiles < target && k >= 2 * minSlice) splits = Math.min(Math.ceil(target / tiles), Math.floor(k / minSlice));
+  }
+  splits = Math.max(1, Math.min(splits, Math.ceil(k / 4) || 1));
+  const kSlice = splits > 1 ? round4(Math.ceil(k / splits)) : Math.max(k, 1);
+  splits = splits > 1 ? Math.ceil(k / kSlice) : 1;
+  const lda = d.transA ? m : k;
+  const ldb = d.transB ? k : n;
+  const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
+  const constants = {
+    WG_X: wgX, WG_Y: wgY, TRANS_A_C: !!d.transA, TRANS_B_C: !!d.transB,
+    VEC_A: lda % 4 === 0, VEC_B: ldb % 4 === 0, SPLIT: splits > 1,
+  };
+  const params = (s: number) => uniforms().u32(m, n, k, flags, lda, ldb, kSlice, s, tilesM, tilesN, 0, 0).bytes();
+  const bias = buf.bias ?? step.scratch(0);
+  if (splits === 1) {
+    step.dispatch(GEMM_KERNELS.reg, { buffers: [buf.a, buf.b, bias, buf.c], uniforms: params(1), constants, workgroups: tiles });
+    return;
+  }
+  const partial = step.temporary(splits * m * n * 4, 'gemm split-K partials');
+  step.dispatch(GEMM_KERNELS.reg, { buffers: [buf.a, buf.b, bias, partial], uniforms: params(splits), constants, workgroups: tiles * splits });
+  step.dispatch(GEMM_SPLIT_REDUCE, {
+    buffers: [partial, step.scratch(1), bias, buf.c],
+    uniforms: params(splits),
+    constants: { WG_X: 64, WG_Y: 1 },
+    workgroups: Math.ceil(m * n / 256),
   });
 }
