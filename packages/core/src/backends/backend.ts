@@ -1,5 +1,6 @@
 // The contract every backend fulfils. The scheduler hands it one op at a time in dependency order;
 // the backend may execute at once (cpu) or encode for a later submit (webgpu, on flush()).
+import type { AdapterInfo as KernelsAdapterInfo } from '@filtro/kernels';
 import type { OpDef } from '../ops/define-op.js';
 import type { Stats } from '../stats.js';
 import type { HostArray, TensorSpec } from '../types.js';
@@ -9,13 +10,8 @@ export type BackendName = 'cpu' | 'webgpu';
 /** Opaque to the engine: a typed array on cpu, a GPUBuffer on webgpu. */
 export type Storage = object;
 
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  isSoftware: boolean;
-}
+/** Which GPU adapter runs the webgpu backend (the kernels runtime's report, less its Node details). */
+export type AdapterInfo = Pick<KernelsAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description' | 'isSoftware'>;
 
 export interface BackendInfo {
   name: BackendName;
