@@ -20,6 +20,7 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A, fn: 
     t.assertUsable(fn);
     const owner = t.allocation?.backend;
     if (owner && owner !== backend) {
+      if (owner.name === backend.name) fail(fn, `input ${i} was made on an earlier ${owner.name} device that has since been replaced (lost or reset); make it again`);
       fail(fn, `input ${i} lives on the ${owner.name} backend but the current backend is ${backend.name}; create tensors after setBackend()`);
     }
   });

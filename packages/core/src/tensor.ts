@@ -1,11 +1,12 @@
 // Tensor: a shape, a dtype, and either a pending node (lazy) or an allocation (realized).
-import type { Allocation } from './allocation.js';
+import { Allocation } from './allocation.js';
+import { currentBackend } from './backends/registry.js';
 import { fail } from './errors.js';
 import type { Node } from './graph.js';
 import { realize } from './scheduler.js';
 import { liveStats } from './stats.js';
 import type { DType, HostArray, TensorSpec } from './types.js';
-import { formatShape, sizeOf } from './types.js';
+import { bytesOf, formatShape, sizeOf } from './types.js';
 
 interface Holder {
   alloc: Allocation | null;
@@ -117,6 +118,12 @@ export class Tensor implements TensorSpec {
   toString(): string {
     return `Tensor(${this.dtype} ${formatShape(this.shape)})`;
   }
+}
+
+/** @internal Gives `target` fresh storage on the current backend holding `values` (recovery). */
+export function restore(target: Tensor, values: HostArray): void {
+  const backend = currentBackend();
+  target.setAllocation(new Allocation(backend, backend.upload(values, target), bytesOf(target)));
 }
 
 /** @internal Makes `target` hold `source`'s values (a parameter update) and disposes `source`. */

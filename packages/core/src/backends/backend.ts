@@ -31,6 +31,10 @@ export interface Backend {
   release(storage: Storage): void;
   /** Ends a plan: submits what was encoded. */
   flush(): void;
+  /** True once the device behind this backend is gone (a lost GPU); it refuses further work. */
+  isLost?(): boolean;
+  /** Frees the device and everything on it. */
+  destroy?(): void;
   /** Counters the backend keeps itself (GPU submits, dispatches, buffers, pipelines). */
   counters?(): Partial<Stats>;
   /** Copies storage back to the host. */

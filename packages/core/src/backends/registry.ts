@@ -35,6 +35,21 @@ export async function setBackend(name: BackendName): Promise<BackendInfo> {
   return backend.info();
 }
 
+/**
+ * Drops the backend's instance (its device is gone, say) and makes a fresh one current. Tensors
+ * made on the old instance cannot be used on the new one.
+ */
+export async function resetBackend(name: BackendName): Promise<BackendInfo> {
+  const old = instances.get(name);
+  instances.delete(name);
+  try {
+    old?.destroy?.();
+  } catch {
+    // A lost device may refuse even to be destroyed; it is being dropped either way.
+  }
+  return setBackend(name);
+}
+
 export function getBackend(): BackendName {
   return current.name;
 }

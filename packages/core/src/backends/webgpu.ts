@@ -20,6 +20,7 @@ export class WebgpuBackend implements Backend {
   readonly name = 'webgpu';
   private step: Step | null = null;
   private lastSubmit: Promise<void> = Promise.resolve();
+  private destroyed = false;
 
   constructor(readonly gpu: Gpu) {}
 
@@ -31,6 +32,16 @@ export class WebgpuBackend implements Backend {
       description: `webgpu (${a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown adapter'}, ${kind}, ${a.backend})`,
       adapter: { vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description, isSoftware: a.isSoftware },
     };
+  }
+
+  isLost(): boolean {
+    return this.gpu.lost !== undefined;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.step = null;
+    this.gpu.destroy();
   }
 
   counters(): Partial<Stats> {
@@ -52,6 +63,8 @@ export class WebgpuBackend implements Backend {
   }
 
   release(storage: Storage): void {
+    // Tensors of a destroyed device still let go of their storage; there is nothing to return.
+    if (this.destroyed) return;
     // Safe while a plan is being encoded: work encoded later runs after the readers encoded earlier.
     this.gpu.release(bufferOf(storage));
   }

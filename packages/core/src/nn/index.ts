@@ -6,3 +6,5 @@ export type { SequentialOptions } from './sequential.js';
 export { lenet } from './models.js';
 export { loadCheckpoint, loadModel as load } from './persist.js';
 export type { Checkpoint, SaveOptions } from './persist.js';
+export { Trainer } from './trainer.js';
+export type { TrainerEvent, TrainerOptions } from './trainer.js';
