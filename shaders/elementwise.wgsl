@@ -149,3 +149,17 @@ fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= fi_u.n) { return; }
   fi_y[i] = fi_u.alpha;
 }
+
+// relu_backward_v4: relu_backward on vec4s; n counts vec4s here (the wrapper uses it when the
+// element count and the buffer sizes are multiples of 4 and 16 bytes).
+@group(0) @binding(0) var<storage, read> rb4_dy: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> rb4_x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> rb4_dx: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn relu_backward_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) li: u32) {
+  let i = thread_index(wid, nwg, li);
+  if (i >= rb_u.n) { return; }
+  rb4_dx[i] = select(vec4<f32>(0.0), rb4_dy[i], rb4_x[i] > vec4<f32>(0.0));
+}

@@ -79,3 +79,140 @@ fn col2im_gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   }
   dst[idx] = sum;
 }
+
+// ---- row variants: one thread per im2col row (im2col_rows) or per input pixel (col2im_pixels) ----
+// Few integer divisions per thread (they are costly on software adapters), the C contiguous
+// channels of a patch cell copied in a run. The _v4 entries bind src and dst as vec4 arrays and
+// need C % 4 == 0 (the wrapper picks them). Grid: one thread per row / pixel, linear.
+
+@group(0) @binding(0) var<storage, read> src4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst4: array<vec4<f32>>;
+
+struct RowSite { n: u32, oh: u32, ow: u32, valid: bool }
+
+fn row_site(row: u32) -> RowSite {
+  var s: RowSite;
+  s.valid = row < u.n * u.ho * u.wo;
+  let nh = row / u.wo;
+  s.ow = row - nh * u.wo;
+  s.n = nh / u.ho;
+  s.oh = nh - s.n * u.ho;
+  return s;
+}
+
+@compute @workgroup_size(WG)
+fn im2col_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) li: u32) {
+  let row = linear_workgroup(wid, nwg) * WG + li;
+  let s = row_site(row);
+  if (!s.valid) { return; }
+  var o = row * u.fh * u.fw * u.c;
+  let y0 = i32(s.oh * u.sh) - i32(u.pad_top);
+  let x0 = i32(s.ow * u.sw) - i32(u.pad_left);
+  for (var fh = 0u; fh < u.fh; fh++) {
+    let y = y0 + i32(fh);
+    let y_ok = y >= 0 && y < i32(u.h);
+    for (var fw = 0u; fw < u.fw; fw++) {
+      let x = x0 + i32(fw);
+      if (y_ok && x >= 0 && x < i32(u.w)) {
+        let base = ((s.n * u.h + u32(y)) * u.w + u32(x)) * u.c;
+        for (var ch = 0u; ch < u.c; ch++) { dst[o + ch] = src[base + ch]; }
+      } else {
+        for (var ch = 0u; ch < u.c; ch++) { dst[o + ch] = 0.0; }
+      }
+      o += u.c;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn im2col_rows_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) li: u32) {
+  let row = linear_workgroup(wid, nwg) * WG + li;
+  let s = row_site(row);
+  if (!s.valid) { return; }
+  let c4 = u.c >> 2u;
+  var o = row * u.fh * u.fw * c4;
+  let y0 = i32(s.oh * u.sh) - i32(u.pad_top);
+  let x0 = i32(s.ow * u.sw) - i32(u.pad_left);
+  for (var fh = 0u; fh < u.fh; fh++) {
+    let y = y0 + i32(fh);
+    let y_ok = y >= 0 && y < i32(u.h);
+    for (var fw = 0u; fw < u.fw; fw++) {
+      let x = x0 + i32(fw);
+      if (y_ok && x >= 0 && x < i32(u.w)) {
+        let base = ((s.n * u.h + u32(y)) * u.w + u32(x)) * c4;
+        for (var ch = 0u; ch < c4; ch++) { dst4[o + ch] = src4[base + ch]; }
+      } else {
+        for (var ch = 0u; ch < c4; ch++) { dst4[o + ch] = vec4<f32>(0.0); }
+      }
+      o += c4;
+    }
+  }
+}
+
+// The output positions [lo, hi) whose window covers input coordinate p along one axis
+// (o·s − pad ≤ p < o·s − pad + f).
+fn cover_range(p: u32, s: u32, pad: u32, f: u32, out_len: u32) -> vec2<u32> {
+  let t = i32(p + pad);
+  let lo = u32(max(t - i32(f) + i32(s), 0)) / s;
+  let hi = min(u32(t) / s + 1u, out_len);
+  return vec2<u32>(lo, max(lo, hi));
+}
+
+struct PixelSite { n: u32, y: u32, x: u32, valid: bool, hs: vec2<u32>, ws: vec2<u32> }
+
+fn pixel_site(pix: u32) -> PixelSite {
+  var s: PixelSite;
+  s.valid = pix < u.n * u.h * u.w;
+  let ny = pix / u.w;
+  s.x = pix - ny * u.w;
+  s.n = ny / u.h;
+  s.y = ny - s.n * u.h;
+  s.hs = cover_range(s.y, u.sh, u.pad_top, u.fh, u.ho);
+  s.ws = cover_range(s.x, u.sw, u.pad_left, u.fw, u.wo);
+  return s;
+}
+
+@compute @workgroup_size(WG)
+fn col2im_pixels(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) li: u32) {
+  let pix = linear_workgroup(wid, nwg) * WG + li;
+  let s = pixel_site(pix);
+  if (!s.valid) { return; }
+  let patch_len = u.fh * u.fw * u.c;
+  for (var ch = 0u; ch < u.c; ch++) {
+    var sum = 0.0;
+    for (var oh = s.hs.x; oh < s.hs.y; oh++) {
+      let fh = s.y + u.pad_top - oh * u.sh;
+      let rbase = (s.n * u.ho + oh) * u.wo;
+      for (var ow = s.ws.x; ow < s.ws.y; ow++) {
+        let fw = s.x + u.pad_left - ow * u.sw;
+        sum += src[(rbase + ow) * patch_len + (fh * u.fw + fw) * u.c + ch];
+      }
+    }
+    dst[pix * u.c + ch] = sum;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn col2im_pixels_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) li: u32) {
+  let pix = linear_workgroup(wid, nwg) * WG + li;
+  let s = pixel_site(pix);
+  if (!s.valid) { return; }
+  let c4 = u.c >> 2u;
+  let patch4 = u.fh * u.fw * c4;
+  for (var ch = 0u; ch < c4; ch++) {
+    var sum = vec4<f32>(0.0);
+    for (var oh = s.hs.x; oh < s.hs.y; oh++) {
+      let fh = s.y + u.pad_top - oh * u.sh;
+      let rbase = (s.n * u.ho + oh) * u.wo;
+      for (var ow = s.ws.x; ow < s.ws.y; ow++) {
+        let fw = s.x + u.pad_left - ow * u.sw;
+        sum += src4[(rbase + ow) * patch4 + (fh * u.fw + fw) * c4 + ch];
+      }
+    }
+    dst4[pix * c4 + ch] = sum;
+  }
+}

@@ -147,3 +147,16 @@ fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   }
   ab_dx[idx] = sum;
 }
+
+// max_pool_backward_scatter: dx[argmax[o]] = dy[o], one thread per output element, no index
+// arithmetic. Only for windows that never overlap (kh ≤ sh and kw ≤ sw: every input cell is the
+// argmax of at most one window) and dx cleared beforehand (the wrapper does both).
+// Bindings: as max_pool_backward.
+@compute @workgroup_size(WG)
+fn max_pool_backward_scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) li: u32) {
+  let idx = linear_workgroup(wid, nwg) * WG + li;
+  if (idx >= mb_u.n * mb_u.ho * mb_u.wo * mb_u.c) { return; }
+  let a = mb_arg[idx];
+  if (a >= 0) { mb_dx[u32(a)] = mb_dy[idx]; }
+}

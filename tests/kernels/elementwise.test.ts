@@ -72,7 +72,7 @@ describe('elementwise', () => {
 
   it('reluBackward, scale, copy, fill on odd sizes', async () => {
     const { gpu } = ctx;
-    for (const n of [1, 63, 65, 1001]) {
+    for (const n of [1, 4, 63, 64, 65, 1001, 4096]) {  // multiples of 4 take the vec4 relu backward
       const dy = rand(n);
       const x = rand(n);
       x[0] = 0;  // relu'(0) = 0

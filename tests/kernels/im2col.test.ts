@@ -1,4 +1,4 @@
-// im2col.wgsl (im2col, col2im gather) and the conv2d compositions in conv2d.ts against direct
+// im2col.wgsl (im2col, col2im gather; per element and per row/pixel, vec4 when C % 4 == 0) and the conv2d compositions in conv2d.ts against direct
 // float64 loops over every geometry in geometry.ts.
 
 import { describe, it } from 'vitest';
@@ -12,7 +12,7 @@ import { expectClose, random, readF32, run, useGpu } from './helpers.js';
 const ctx = useGpu();
 const rand = random(2);
 
-describe('im2col', () => {
+describe.each(['element', 'rows'] as const)('im2col %s', (variant) => {
   it.each(CASES.map((k) => [label(k), k] as const))('im2col and col2im: %s', async (_, k) => {
     const { gpu } = ctx;
     const d = dims(k);
@@ -36,8 +36,8 @@ describe('im2col', () => {
     const gdcols = gpu.upload(dcols);
     const gdx = gpu.buffer(x.length * 4);
     await run(gpu, (s) => {
-      im2col(s, { x: gx, cols: gcols }, d);
-      col2im(s, { dcols: gdcols, dx: gdx }, d);
+      im2col(s, { x: gx, cols: gcols }, d, variant);
+      col2im(s, { dcols: gdcols, dx: gdx }, d, variant);
     });
     expectClose(await readF32(gpu, gcols, rows * cols), expectCols, 'cols', { rtol: 0, atol: 0 });
     expectClose(await readF32(gpu, gdx, x.length), expectDx, 'dx');

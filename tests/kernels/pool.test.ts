@@ -51,19 +51,23 @@ async function check(d: WindowDims, x: Float32Array) {
   });
   const gx = gpu.upload(x);
   const gdy = gpu.upload(dy);
-  const [gy, garg, gdx, gay, gadx] = [outLen, outLen, x.length, outLen, x.length].map((n) => gpu.buffer(n * 4));
+  const [gy, garg, gay, gadx] = [outLen, outLen, outLen, x.length].map((n) => gpu.buffer(n * 4));
+  const gdx = gpu.upload(rand(x.length));  // garbage: the scatter variant must clear it
+  const gdxGather = gpu.buffer(x.length * 4);
   await run(gpu, (s) => {
     maxPoolForward(s, { x: gx, y: gy, argmax: garg }, d);
     maxPoolBackward(s, { dy: gdy, argmax: garg, dx: gdx }, d);
+    maxPoolBackward(s, { dy: gdy, argmax: garg, dx: gdxGather }, d, 'gather');
     avgPoolForward(s, { x: gx, y: gay }, d);
     avgPoolBackward(s, { dy: gdy, dx: gadx }, d);
   });
   expect([...(await readI32(gpu, garg, outLen))]).toEqual([...arg]);
   expectClose(await readF32(gpu, gy, outLen), maxY, 'max y', { rtol: 0, atol: 0 });
   expectClose(await readF32(gpu, gdx, x.length), maxDx, 'max dx');
+  expectClose(await readF32(gpu, gdxGather, x.length), maxDx, 'max dx (gather)');
   expectClose(await readF32(gpu, gay, outLen), avgY, 'avg y');
   expectClose(await readF32(gpu, gadx, x.length), avgDx, 'avg dx');
-  for (const b of [gx, gdy, gy, garg, gdx, gay, gadx]) gpu.release(b);
+  for (const b of [gx, gdy, gy, garg, gdx, gdxGather, gay, gadx]) gpu.release(b);
   return { maxY, avgY };
 }
 

@@ -23,6 +23,7 @@ export type BinaryOp = keyof typeof BINARY_OPS;
 export const ELEMENTWISE_KERNELS = {
   unary: defineKernel('elementwise', 'unary', ['read', 'write', 'uniform']),
   reluBackward: defineKernel('elementwise', 'relu_backward', ['read', 'read', 'write', 'uniform']),
+  reluBackwardV4: defineKernel('elementwise', 'relu_backward_v4', ['read', 'read', 'write', 'uniform']),
   binary: defineKernel('elementwise', 'binary', ['read', 'read', 'write', 'uniform']),
   broadcastTo: defineKernel('elementwise', 'broadcast_to', ['read', 'write', 'uniform']),
   fill: defineKernel('elementwise', 'fill', ['write', 'uniform']),
@@ -57,10 +58,13 @@ export function reluBackward(step: Step, buf: { dy: GPUBuffer; x: GPUBuffer; dx:
   needBytes(buf.dy, n, 'reluBackward dy');
   needBytes(buf.x, n, 'reluBackward x');
   needBytes(buf.dx, n, 'reluBackward dx');
-  step.dispatch(ELEMENTWISE_KERNELS.reluBackward, {
+  // vec4 when it covers everything: 4× fewer invocations and loads.
+  const v4 = n % 4 === 0 && [buf.dy, buf.x, buf.dx].every((b) => b.size % 16 === 0);
+  const count = v4 ? n / 4 : n;
+  step.dispatch(v4 ? ELEMENTWISE_KERNELS.reluBackwardV4 : ELEMENTWISE_KERNELS.reluBackward, {
     buffers: [buf.dy, buf.x, buf.dx],
-    uniforms: uniforms().u32(n).f32(0, 0).bytes(),
-    workgroups: groupsFor(n, WG),
+    uniforms: uniforms().u32(count).f32(0, 0).bytes(),
+    workgroups: groupsFor(count, WG),
   });
 }
 

@@ -40,7 +40,7 @@ export class Gpu implements StepHost {
   ) {
     this.pool = new BufferPool(device, this.counters, options);
     this.pipelines = new PipelineCache(device, this.counters, shaderSources);
-    this.tuning = { gemmVariant: info.isSoftware ? 'direct' : 'tiled', ...options.tuning };
+    this.tuning = { gemmVariant: info.isSoftware ? 'reg' : 'tiled', ...options.tuning };
     this.gridLimit = Math.min(options.gridLimit ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension);
     void device.lost.then((info) => {
       this.lost = info;

@@ -10,7 +10,19 @@ const WG = 64;
 export const IM2COL_KERNELS = {
   im2col: defineKernel('im2col', 'im2col', ['read', 'write', 'uniform']),
   col2im: defineKernel('im2col', 'col2im_gather', ['read', 'write', 'uniform']),
+  im2colRows: defineKernel('im2col', 'im2col_rows', ['read', 'write', 'uniform']),
+  im2colRowsV4: defineKernel('im2col', 'im2col_rows_v4', ['read', 'write', 'uniform']),
+  col2imPixels: defineKernel('im2col', 'col2im_pixels', ['read', 'write', 'uniform']),
+  col2imPixelsV4: defineKernel('im2col', 'col2im_pixels_v4', ['read', 'write', 'uniform']),
 };
+
+/**
+ * 'element': a thread per output element (the original kernels); 'rows': a thread per im2col row
+ * (or, for col2im, per input pixel) copying runs of channels, vec4 when C % 4 == 0 (default).
+ */
+export type Im2colVariant = 'element' | 'rows';
+
+const vec4Ok = (d: WindowDims, ...bufs: GPUBuffer[]) => d.channels % 4 === 0 && bufs.every((b) => b.size % 16 === 0);
 
 /** Rows of the column matrix: N·Ho·Wo. */
 export const colRows = (d: WindowDims) => d.batch * d.outHeight * d.outWidth;
@@ -18,18 +30,28 @@ export const colRows = (d: WindowDims) => d.batch * d.outHeight * d.outWidth;
 export const colCols = (d: WindowDims) => d.windowHeight * d.windowWidth * d.channels;
 
 /** cols[N·Ho·Wo, Fh·Fw·C] from x[N,H,W,C]; zero where the patch covers padding. */
-export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: WindowDims): void {
+export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: WindowDims, variant: Im2colVariant = 'rows'): void {
   const u = windowUniforms(d, 'im2col');
   const total = colRows(d) * colCols(d);
   needBytes(buf.x, inputSize(d), 'im2col x');
   needBytes(buf.cols, total, 'im2col cols');
+  if (variant === 'rows') {
+    const kernel = vec4Ok(d, buf.x, buf.cols) ? IM2COL_KERNELS.im2colRowsV4 : IM2COL_KERNELS.im2colRows;
+    if (total > 0) step.dispatch(kernel, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(colRows(d), WG) });
+    return;
+  }
   step.dispatch(IM2COL_KERNELS.im2col, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(total, WG) });
 }
 
 /** dx[N,H,W,C] = the sum of every dcols entry that im2col copied from that input cell. */
-export function col2im(step: Step, buf: { dcols: GPUBuffer; dx: GPUBuffer }, d: WindowDims): void {
+export function col2im(step: Step, buf: { dcols: GPUBuffer; dx: GPUBuffer }, d: WindowDims, variant: Im2colVariant = 'rows'): void {
   const u = windowUniforms(d, 'col2im');
   needBytes(buf.dcols, colRows(d) * colCols(d), 'col2im dcols');
   needBytes(buf.dx, inputSize(d), 'col2im dx');
+  if (variant === 'rows') {
+    const kernel = vec4Ok(d, buf.dcols, buf.dx) ? IM2COL_KERNELS.col2imPixelsV4 : IM2COL_KERNELS.col2imPixels;
+    if (inputSize(d) > 0) step.dispatch(kernel, { buffers: [buf.dcols, buf.dx], uniforms: u, workgroups: groupsFor(d.batch * d.inHeight * d.inWidth, WG) });
+    return;
+  }
   step.dispatch(IM2COL_KERNELS.col2im, { buffers: [buf.dcols, buf.dx], uniforms: u, workgroups: groupsFor(inputSize(d), WG) });
 }

@@ -10,6 +10,7 @@ const WG = 64;
 export const POOL_KERNELS = {
   maxForward: defineKernel('pool', 'max_pool_forward', ['read', 'write', 'write', 'uniform']),
   maxBackward: defineKernel('pool', 'max_pool_backward', ['read', 'read', 'write', 'uniform']),
+  maxBackwardScatter: defineKernel('pool', 'max_pool_backward_scatter', ['read', 'read', 'write', 'uniform']),
   avgForward: defineKernel('pool', 'avg_pool_forward', ['read', 'write', 'uniform']),
   avgBackward: defineKernel('pool', 'avg_pool_backward', ['read', 'write', 'uniform']),
 };
@@ -23,12 +24,30 @@ export function maxPoolForward(step: Step, buf: { x: GPUBuffer; y: GPUBuffer; ar
   step.dispatch(POOL_KERNELS.maxForward, { buffers: [buf.x, buf.y, buf.argmax], uniforms: u, workgroups: groupsFor(outputSize(d), WG) });
 }
 
+/**
+ * 'gather': a thread per input cell sums the windows covering it; 'scatter': clear dx, then a
+ * thread per output writes dy to its argmax (only when windows do not overlap; the default there).
+ */
+export type MaxPoolBackwardVariant = 'gather' | 'scatter';
+
 /** dx[i] = Σ dy over the windows covering i whose argmax is i. */
-export function maxPoolBackward(step: Step, buf: { dy: GPUBuffer; argmax: GPUBuffer; dx: GPUBuffer }, d: WindowDims): void {
+export function maxPoolBackward(
+  step: Step,
+  buf: { dy: GPUBuffer; argmax: GPUBuffer; dx: GPUBuffer },
+  d: WindowDims,
+  variant?: MaxPoolBackwardVariant,
+): void {
   const u = windowUniforms(d, 'maxPoolBackward');
   needBytes(buf.dy, outputSize(d), 'maxPoolBackward dy');
   needBytes(buf.argmax, outputSize(d), 'maxPoolBackward argmax');
   needBytes(buf.dx, inputSize(d), 'maxPoolBackward dx');
+  const disjoint = d.windowHeight <= d.strideHeight && d.windowWidth <= d.strideWidth;
+  if ((variant ?? 'scatter') === 'scatter' && disjoint) {
+    if (inputSize(d) === 0) return;
+    step.clear(buf.dx, 0, inputSize(d) * 4);
+    step.dispatch(POOL_KERNELS.maxBackwardScatter, { buffers: [buf.dy, buf.argmax, buf.dx], uniforms: u, workgroups: groupsFor(outputSize(d), WG) });
+    return;
+  }
   step.dispatch(POOL_KERNELS.maxBackward, { buffers: [buf.dy, buf.argmax, buf.dx], uniforms: u, workgroups: groupsFor(inputSize(d), WG) });
 }
 

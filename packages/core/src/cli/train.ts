@@ -107,6 +107,13 @@ async function main(): Promise<void> {
     say(`resuming from ${options.resume} after epoch ${firstEpoch} (step ${optimizer.steps})`);
   }
   model.summary(say);
+  // Survives a lost GPU: snapshots every 50 steps, a new device (or cpu) and the snapshot on loss.
+  const trainer = new f.nn.Trainer(model, optimizer, {
+    snapshotEvery: 50,
+    onEvent: (e) => {
+      if (e.kind !== 'snapshot' || options.verbose) say(`\n${e.message}`);
+    },
+  });
   const testSet = toFloat(test);
   const testImages = f.tensor(testSet.images, [test.count, test.height, test.width, 1]);
   const testLabels = f.tensor(testSet.labels, [test.count]);
@@ -129,12 +136,8 @@ async function main(): Promise<void> {
     let lossCount = 0;
     let epochStep = 0;
     for (const batch of batches(train, { batchSize: options.batch, seed: options.seed, epoch })) {
-      const x = f.tensor(batch.images, [batch.size, train.height, train.width, 1]);
-      const y = f.tensor(batch.labels, [batch.size]);
       const before = f.stats();
-      const loss = model.trainStep(x, y, optimizer);
-      x.dispose();
-      y.dispose();
+      const loss = await trainer.trainStep(batch.images, [batch.size, train.height, train.width, 1], batch.labels);
       step++;
       epochStep++;
       perStep = countersDelta(before, f.stats());
