@@ -53,7 +53,7 @@ describe('folded dispatches (grid limit 3)', () => {
       sumAxis(s, { x: gs, out: gsOut }, { outer: 20, reduce: 31, inner: 1, variant: 'tree' });
       softmaxCrossEntropy(s, { logits: gl, labels: glab, loss: gloss }, { rows: 3, cols: 4, labels: 'index' });
       try {
-        im2col(s, { x: gx, cols: gcols }, d);
+        im2col(s, { x: gx, cols: gcols }, d, 'element');   // a thread per element
       } catch (e) {
         error = e as Error;
       }

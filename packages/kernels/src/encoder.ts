@@ -35,6 +35,12 @@ export interface Tuning {
   gemmSplitTarget?: number;
   /** 'reg' gemm: the shortest K slice of a split (default 256). */
   gemmSplitMinK?: number;
+  /** Default im2col/col2im variant (default 'rows'). */
+  im2colVariant?: 'element' | 'rows';
+  /** Default max-pool backward variant (default 'scatter' where windows do not overlap). */
+  maxPoolBackwardVariant?: 'gather' | 'scatter';
+  /** relu backward on vec4s where aligned (default true). */
+  vec4Elementwise?: boolean;
 }
 
 export interface DispatchArgs {

@@ -30,7 +30,7 @@ export const colRows = (d: WindowDims) => d.batch * d.outHeight * d.outWidth;
 export const colCols = (d: WindowDims) => d.windowHeight * d.windowWidth * d.channels;
 
 /** cols[N·Ho·Wo, Fh·Fw·C] from x[N,H,W,C]; zero where the patch covers padding. */
-export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: WindowDims, variant: Im2colVariant = 'rows'): void {
+export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: WindowDims, variant: Im2colVariant = step.tuning.im2colVariant ?? 'rows'): void {
   const u = windowUniforms(d, 'im2col');
   const total = colRows(d) * colCols(d);
   needBytes(buf.x, inputSize(d), 'im2col x');
@@ -44,7 +44,7 @@ export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: Wi
 }
 
 /** dx[N,H,W,C] = the sum of every dcols entry that im2col copied from that input cell. */
-export function col2im(step: Step, buf: { dcols: GPUBuffer; dx: GPUBuffer }, d: WindowDims, variant: Im2colVariant = 'rows'): void {
+export function col2im(step: Step, buf: { dcols: GPUBuffer; dx: GPUBuffer }, d: WindowDims, variant: Im2colVariant = step.tuning.im2colVariant ?? 'rows'): void {
   const u = windowUniforms(d, 'col2im');
   needBytes(buf.dcols, colRows(d) * colCols(d), 'col2im dcols');
   needBytes(buf.dx, inputSize(d), 'col2im dx');

@@ -42,7 +42,7 @@ export function maxPoolBackward(
   needBytes(buf.argmax, outputSize(d), 'maxPoolBackward argmax');
   needBytes(buf.dx, inputSize(d), 'maxPoolBackward dx');
   const disjoint = d.windowHeight <= d.strideHeight && d.windowWidth <= d.strideWidth;
-  if ((variant ?? 'scatter') === 'scatter' && disjoint) {
+  if ((variant ?? step.tuning.maxPoolBackwardVariant ?? 'scatter') === 'scatter' && disjoint) {
     if (inputSize(d) === 0) return;
     step.clear(buf.dx, 0, inputSize(d) * 4);
     step.dispatch(POOL_KERNELS.maxBackwardScatter, { buffers: [buf.dy, buf.argmax, buf.dx], uniforms: u, workgroups: groupsFor(outputSize(d), WG) });
