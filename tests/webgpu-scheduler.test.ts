@@ -2,6 +2,8 @@
 // state, flat memory, buffer reuse after dispose, one readback per tensor, errors before GPU work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as f from '../packages/core/src/index.js';
+import { currentBackend } from '../packages/core/src/backends/registry.js';
+import type { WebgpuBackend } from '../packages/core/src/backends/webgpu.js';
 
 beforeAll(async () => {
   await f.setBackend('webgpu');
@@ -156,5 +158,30 @@ describe('webgpu scheduler', () => {
     const onCpu = f.tensor([1, 2], [2]);
     await f.setBackend('webgpu');
     expect(() => f.relu(onCpu)).toThrow(/relu: input 0 lives on the cpu backend but the current backend is webgpu/);
+  });
+});
+
+describe('device limits', () => {
+  beforeAll(async () => {
+    await f.setBackend('webgpu');
+  });
+
+  it('a conv whose im2col buffer exceeds the adapter limit is rejected before any GPU work, naming the limit', async () => {
+    const { limits } = (currentBackend() as WebgpuBackend).gpu;
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    // An 11×11 filter over 16 channels makes im2col columns 121× the input: the input stays small.
+    const width = Math.ceil(limit / (4 * 121 * 16)) + 1;
+    const x = f.tensor(new Float32Array(width * 16), [1, 1, width, 16]);
+    const w = f.tensor(new Float32Array(11 * 11 * 16), [11, 11, 16, 1]);
+    const y = f.conv2d(x, w, { padding: 'same' });
+    const before = f.stats();
+    await expect(y.data()).rejects.toThrow(new RegExp(`^conv2d: im2col columns \\[${width}, 1936\\] needs [\\d.]+ MiB, above this adapter's limit of [\\d.]+ MiB per buffer`));
+    const after = f.stats();
+    expect(after.submits).toBe(before.submits);
+    expect(after.dispatches).toBe(before.dispatches);
+    expect(after.bytesLive).toBe(before.bytesLive);
+    expect(Array.from(await f.relu(f.tensor([-1, 2])).data())).toEqual([0, 2]);
+    x.dispose();
+    w.dispose();
   });
 });

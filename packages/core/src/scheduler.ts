@@ -49,6 +49,7 @@ export function realize(targets: readonly Tensor[]): void {
     return alloc;
   };
 
+  if (backend.check) for (const node of nodes) backend.check(node.op, node.inputs, node.attrs, node.outputs);
   try {
     for (const node of nodes) {
       const inputs = node.inputs.map((t) => storageOf(t, node.op.name));

@@ -25,6 +25,8 @@ export interface Backend {
   info(): BackendInfo;
   /** Copies host data into new storage. */
   upload(data: HostArray, spec: TensorSpec): Storage;
+  /** Throws a FiltroError if the op cannot run here (a buffer above a device limit); called for every node before a plan runs. */
+  check?(op: OpDef<unknown>, inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): void;
   /** Runs (or encodes) one op; returns one new storage per output. Inputs stay owned by the caller. */
   run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[];
   /** Gives storage back; on webgpu it may be reused by work encoded after this call. */

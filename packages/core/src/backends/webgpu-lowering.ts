@@ -93,6 +93,25 @@ function copyInto(step: Step, from: GPUBuffer[], to: GPUBuffer[], n: number): vo
   from.forEach((x, i) => k.copy(step, { x, y: to[i] }, n));
 }
 
+/** Temporary buffers an op's lowering allocates besides its outputs (the im2col columns of conv2d). */
+export function scratchBuffers(op: string, inputSpecs: readonly TensorSpec[], attrs: unknown): { what: string; bytes: number }[] {
+  const columns = (g: { batch: number; outHeight: number; outWidth: number; windowHeight: number; windowWidth: number; channels: number }) => {
+    const rows = g.batch * g.outHeight * g.outWidth;
+    const cols = g.windowHeight * g.windowWidth * g.channels;
+    return [{ what: `im2col columns [${rows}, ${cols}]`, bytes: rows * cols * 4 }];
+  };
+  switch (op) {
+    case 'conv2d':
+      return columns(convGeometry(op, inputSpecs[0], inputSpecs[1], attrs as ConvAttrs));
+    case 'conv2dBackpropInput':
+      return columns(convGeometry(op, float((attrs as BackpropInputAttrs).inputShape), inputSpecs[1], attrs as ConvAttrs));
+    case 'conv2dBackpropFilter':
+      return columns(convGeometry(op, inputSpecs[0], float((attrs as BackpropFilterAttrs).filterShape), attrs as ConvAttrs));
+    default:
+      return [];
+  }
+}
+
 export const lowerings = {
   conv2d: (c: LoweringContext<ConvAttrs>) => {
     const [x, filter, bias] = c.inputs;

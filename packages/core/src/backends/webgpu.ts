@@ -7,7 +7,8 @@ import type { Stats } from '../stats.js';
 import type { HostArray, TensorSpec } from '../types.js';
 import { bytesOf } from '../types.js';
 import type { Backend, BackendInfo, Storage } from './backend.js';
-import { lowerings } from './webgpu-lowering.js';
+import { fail } from '../errors.js';
+import { lowerings, scratchBuffers } from './webgpu-lowering.js';
 import type { LoweringContext } from './webgpu-lowering.js';
 
 interface GpuStorage {
@@ -47,6 +48,21 @@ export class WebgpuBackend implements Backend {
   counters(): Partial<Stats> {
     const c = this.gpu.counters;
     return { submits: c.submits, dispatches: c.dispatches, buffersCreated: c.buffersCreated, pipelinesCompiled: c.pipelinesCompiled };
+  }
+
+  check(op: OpDef<unknown>, inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): void {
+    const limits = this.gpu.limits;
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    const buffers = [
+      ...outputSpecs.map((s, i) => ({ what: `output ${i} [${s.shape}]`, bytes: bytesOf(s) })),
+      ...scratchBuffers(op.name, inputSpecs, attrs),
+    ];
+    for (const { what, bytes } of buffers) {
+      if (bytes > limit) {
+        fail(op.name, `${what} needs ${mb(bytes)}, above this adapter's limit of ${mb(limit)} per buffer (min of maxStorageBufferBindingSize and maxBufferSize); use a smaller batch`);
+      }
+    }
   }
 
   upload(data: HostArray): Storage {
