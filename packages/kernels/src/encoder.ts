@@ -35,7 +35,7 @@ export interface Tuning {
   gemmSplitTarget?: number;
   /** 'reg' gemm: the shortest K slice of a split (default 256). */
   gemmSplitMinK?: number;
-  /** Default im2col/col2im variant (default 'rows'). */
+  /** Default im2col/col2im variant (default: 'rows' when C % 4 == 0, else 'element'). */
   im2colVariant?: 'element' | 'rows';
   /** Default max-pool backward variant (default 'scatter' where windows do not overlap). */
   maxPoolBackwardVariant?: 'gather' | 'scatter';
