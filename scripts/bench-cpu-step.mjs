@@ -34,18 +34,19 @@ async function tfjsStepper() {
   const he = (shape, fanIn) => tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn)));
   const w1 = he([5, 5, 1, 8], 25), b1 = tf.variable(tf.zeros([8]));
   const w2 = he([5, 5, 8, 16], 200), b2 = tf.variable(tf.zeros([16]));
-  const w3 = he([256, 128], 256), b3 = tf.variable(tf.zeros([128]));
+  const w3 = he([784, 128], 784), b3 = tf.variable(tf.zeros([128]));
   const w4 = tf.variable(tf.randomUniform([128, 10], -0.2, 0.2)), b4 = tf.variable(tf.zeros([10]));
   const optimizer = tf.train.adam(1e-3);
   const x = tf.tensor4d(images, [batch, 28, 28, 1]);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
   return async () => {
     const loss = optimizer.minimize(() => {
-      let h = tf.relu(tf.add(tf.conv2d(x, w1, 1, 'valid'), b1));
+      // The same net as f.nn.lenet(): 'same' convolutions, 28→14→7, 7·7·16 = 784 features.
+      let h = tf.relu(tf.add(tf.conv2d(x, w1, 1, 'same'), b1));
       h = tf.maxPool(h, 2, 2, 'valid');
-      h = tf.relu(tf.add(tf.conv2d(h, w2, 1, 'valid'), b2));
+      h = tf.relu(tf.add(tf.conv2d(h, w2, 1, 'same'), b2));
       h = tf.maxPool(h, 2, 2, 'valid');
-      h = tf.relu(tf.add(tf.matMul(tf.reshape(h, [batch, 256]), w3), b3));
+      h = tf.relu(tf.add(tf.matMul(tf.reshape(h, [batch, 784]), w3), b3));
       return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(h, w4), b4));
     }, true);
     const value = (await loss.data())[0];
