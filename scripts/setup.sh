@@ -20,4 +20,4 @@ fi
 
 command -v pnpm >/dev/null 2>&1 || npm install -g pnpm@10
 pnpm install --frozen-lockfile
-pnpm -s build
+pnpm build
