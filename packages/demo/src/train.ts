@@ -276,12 +276,9 @@ async function tryWebgpu(): Promise<boolean> {
 }
 
 async function switchBackend(name: 'webgpu' | 'cpu'): Promise<void> {
-  if (name === f.getBackend() || busy) return;
-  busy = true;
-  updateControls();
-  setStatus(`moving the model to ${name}…`, 'busy');
-  try {
-    await pauseQuietly();
+  if (name === f.getBackend()) return;
+  await whileBusy(async () => {
+    setStatus(`moving the model to ${name}…`, 'busy');
     const bytes = trainer.model ? await trainer.gpu.run(() => trainer.model!.save()) : null;
     if (name === 'webgpu') {
       if (!(await tryWebgpu())) await f.setBackend('cpu');
@@ -296,14 +293,7 @@ async function switchBackend(name: 'webgpu' | 'cpu'): Promise<void> {
     architectureChanged = false;
     setStatus(`on ${f.backendInfo().description}`, 'ok');
     await refreshViz();
-  } catch (e) {
-    fail(e);
-  } finally {
-    busy = false;
-    showBackend();
-    updateControls();
-    renderMetrics();
-  }
+  });
 }
 
 for (const input of [ui.backendWebgpu, ui.backendCpu]) {
@@ -370,23 +360,13 @@ async function useDataset(id: DatasetId, specs?: LayerSpec[]): Promise<void> {
   newModel();
 }
 
-ui.dataset.addEventListener('change', async () => {
-  if (busy) return;
-  busy = true;
-  updateControls();
-  try {
-    await pauseQuietly();
+ui.dataset.addEventListener('change', () =>
+  whileBusy(async () => {
     await useDataset(ui.dataset.value as DatasetId);
     setStatus('ready: press Start', 'info');
     await refreshViz();
-  } catch (e) {
-    fail(e);
-  } finally {
-    busy = false;
-    updateControls();
-    renderMetrics();
-  }
-});
+  }),
+);
 
 // --- training --------------------------------------------------------------------------------------
 
@@ -456,23 +436,13 @@ ui.pause.addEventListener('click', () => {
   setStatus('pausing after this step…', 'busy');
   void trainer.pause();
 });
-ui.reset.addEventListener('click', async () => {
-  if (busy) return;
-  busy = true;
-  updateControls();
-  try {
-    await pauseQuietly();
+ui.reset.addEventListener('click', () =>
+  whileBusy(async () => {
     if (validation?.ok) newModel();
     setStatus('reset: a new, untrained network (same seed). Press Start.', 'info');
     await refreshViz();
-  } catch (e) {
-    fail(e);
-  } finally {
-    busy = false;
-    updateControls();
-    renderMetrics();
-  }
-});
+  }),
+);
 
 // --- evaluation and pictures ---------------------------------------------------------------------------
 
@@ -632,14 +602,11 @@ ui.save.addEventListener('click', async () => {
   }
 });
 
-ui.load.addEventListener('change', async () => {
+ui.load.addEventListener('change', () => {
   const file = ui.load.files?.[0];
   ui.load.value = '';
-  if (!file || busy) return;
-  busy = true;
-  updateControls();
-  try {
-    await pauseQuietly();
+  if (!file) return;
+  void whileBusy(async () => {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let model: f.nn.Sequential;
     try {
@@ -677,16 +644,28 @@ ui.load.addEventListener('change', async () => {
     await refreshViz();
     await predictDrawing();
     setStatus(`loaded ${file.name}: test accuracy ${((state.testAccuracy ?? 0) * 100).toFixed(1)}%`, 'ok');
+  });
+});
+
+// --- start-up ---------------------------------------------------------------------------------------
+
+/** Runs a page action (switching backend or dataset, reset, load) with training paused and the controls locked; errors go to the banner. */
+async function whileBusy(action: () => Promise<void>): Promise<void> {
+  if (busy) return;
+  busy = true;
+  updateControls();
+  try {
+    await pauseQuietly();
+    await action();
   } catch (e) {
     fail(e);
   } finally {
     busy = false;
+    showBackend();
     updateControls();
     renderMetrics();
   }
-});
-
-// --- start-up ---------------------------------------------------------------------------------------
+}
 
 function fail(e: unknown): void {
   const message = errorText(e);
