@@ -8,18 +8,16 @@
 //
 // Exits non-zero when the page does not finish, stops on a fatal error, logs an uncaught error or a
 // WebGPU validation message, or when a filtro cell fails. A failing peer is not a failure: its cells
-// say why. The Vite dev server and Chromium flags are those of tests/e2e/chromium.ts (kept in step by
-// hand: that file is TypeScript, this one runs in plain Node).
+// say why. The Vite dev server and Chromium flags come from scripts/headless.mjs, shared with
+// the e2e tests.
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
+import { CHROME_PATH, CHROMIUM_ARGS, startDemoServer, WEBGPU_MESSAGE } from './headless.mjs';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const demoRoot = join(repoRoot, 'packages/demo');
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -44,62 +42,11 @@ const timeoutMs = Number(option('--timeout', quick ? 300 : 3600)) * 1000;
 const extraQuery = option('--query', '');
 const screenshot = option('--screenshot', '');
 
-const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--use-angle=swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-/** As tests/e2e/chromium.ts: WebGPU validation messages reach the console as warnings from Dawn. */
-const WEBGPU_MESSAGE = /webgpu|GPUValidationError|invalid|While (calling|encoding|validating|finishing)/i;
-
 const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolvePort(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-/** The demo's Vite dev server; Vite is a dependency of packages/demo, so it is resolved from there. */
-async function startDemoServer() {
-  const require = createRequire(join(demoRoot, 'package.json'));
-  const vitePkg = require.resolve('vite/package.json');
-  const vite = await import(pathToFileURL(join(vitePkg, '../dist/node/index.js')).href);
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = await vite.createServer({
-      configFile: join(demoRoot, 'vite.config.ts'),
-      root: demoRoot,
-      logLevel: 'warn',
-      clearScreen: false,
-      // Cross-origin isolation (COOP/COEP): SharedArrayBuffer, so the wasm peers (jax-js, tfjs) can use
-      // their threads, as they would on a site set up for them. Everything the page loads is same-origin.
-      server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null, headers: ISOLATION_HEADERS },
-    });
-    try {
-      await server.listen();
-    } catch (e) {
-      await server.close();
-      if ((e.code === 'EADDRINUSE' || /already in use/.test(e.message)) && attempt < 5) continue;
-      throw e;
-    }
-    return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
-  }
-}
+/** The demo's Vite dev server with cross-origin isolation (COOP/COEP): SharedArrayBuffer, so the
+ * wasm peers (jax-js, tfjs) can use their threads, as they would on a site set up for them. */
+const startBenchServer = () => startDemoServer({ headers: ISOLATION_HEADERS });
 
 const fmt = (v) => {
   if (v === undefined || v === null || !Number.isFinite(v)) return '';
@@ -181,7 +128,7 @@ let browser;
 let userDataDir;
 let exitCode = 0;
 try {
-  server = await startDemoServer();
+  server = await startBenchServer();
   userDataDir = await mkdtemp(join(tmpdir(), 'filtro-bench-'));
   browser = await puppeteer.launch({
     executablePath: CHROME_PATH,

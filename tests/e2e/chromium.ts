@@ -27,28 +27,14 @@
 // for SwiftShader even where a GPU exists (not tried on one): the same adapter everywhere, as this
 // checks correctness, not speed.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer-core';
+// Shared with scripts/bench.mjs (plain JavaScript, typed by scripts/headless.d.mts).
+import { CHROME_PATH, CHROMIUM_ARGS, startDemoServer, WEBGPU_MESSAGE } from '../../scripts/headless.mjs';
 import type { Browser, ConsoleMessage, Page } from 'puppeteer-core';
 
-export const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--use-angle=swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-] as const;
+export { CHROME_PATH, CHROMIUM_ARGS, startDemoServer };
 
 export interface Chromium {
   browser: Browser;
@@ -103,16 +89,6 @@ export interface PageProblems {
 }
 
 /**
- * WebGPU errors as Chromium reports them: uncaught GPU errors reach the console as warnings from
- * Dawn without the word "WebGPU", e.g. "Buffer usages (BufferUsage::(MapRead|Storage)) is invalid.
- * … - While calling [Device].CreateBuffer([BufferDescriptor])." (checked by experiment), or later
- * "[Invalid ComputePipeline] is invalid"; after many, "WebGPU: too many warnings, no more warnings
- * will be reported". Our runtime logs uncaptured errors with console.error ("filtro: uncaptured
- * WebGPU error: …"). Matched case-insensitively in warnings and errors, not in log/info/debug.
- */
-const WEBGPU_MESSAGE = /webgpu|GPUValidationError|invalid|While (calling|encoding|validating|finishing)/i;
-
-/**
  * Collects everything on a page that should fail a test: console errors, uncaught exceptions
  * (`pageerror`), WebGPU validation messages (see WEBGPU_MESSAGE) and failed requests.
  */
@@ -150,53 +126,4 @@ export interface DemoServer {
   url: string;
   server: ViteDevServer;
   close(): Promise<void>;
-}
-
-const demoRoot = fileURLToPath(new URL('../../packages/demo/', import.meta.url));
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (Vite reads `port: 0` as "the default, 5173"). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-/**
- * Starts the demo's Vite dev server (packages/demo/vite.config.ts) on 127.0.0.1 and a free port.
- * Vite is a dependency of packages/demo, not of the repository root, so it is resolved from there.
- */
-export async function startDemoServer(): Promise<DemoServer> {
-  const require = createRequire(join(demoRoot, 'package.json'));
-  const vitePkg = require.resolve('vite/package.json');
-  const vite = (await import(pathToFileURL(join(vitePkg, '../dist/node/index.js')).href)) as {
-    createServer(config: Record<string, unknown>): Promise<ViteDevServer>;
-  };
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = await vite.createServer({
-      configFile: join(demoRoot, 'vite.config.ts'),
-      root: demoRoot,
-      logLevel: 'warn',
-      clearScreen: false,
-      // No file watching or HMR socket: the server lives for one test file.
-      server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
-    });
-    try {
-      await server.listen();
-    } catch (e) {
-      await server.close();
-      // Another process took the port between freePort() and listen(): try another one.
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE' || /already in use/.test((e as Error).message)) {
-        if (attempt < 5) continue;
-      }
-      throw e;
-    }
-    return { url: `http://127.0.0.1:${port}`, server, close: () => server.close() };
-  }
 }
