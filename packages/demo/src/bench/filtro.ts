@@ -17,6 +17,23 @@ async function finish(last: Tensor[]): Promise<void> {
   probe.dispose();
 }
 
+/** Runs `once` reps times, one plan each, waiting for the GPU only after the last; frees `inputs` on dispose. */
+function repeating(once: () => Tensor[], inputs: Tensor[]): OpRunner {
+  return {
+    async run(reps) {
+      for (let i = 0; i < reps - 1; i++) {
+        const outs = once();
+        f.realize(outs);
+        outs.forEach((t) => t.dispose());
+      }
+      const outs = once();
+      await finish(outs);
+      outs.forEach((t) => t.dispose());
+    },
+    dispose: () => inputs.forEach((t) => t.dispose()),
+  };
+}
+
 export async function createFiltro(backend: 'webgpu' | 'cpu'): Promise<BackendAdapter> {
   const info = await f.setBackend(backend);
   const activate = async () => {
@@ -30,19 +47,7 @@ export async function createFiltro(backend: 'webgpu' | 'cpu'): Promise<BackendAd
     async gemm({ m, k, n }: GemmSpec): Promise<OpRunner> {
       const a = f.tensor(randomArray(m * k, 1), [m, k]);
       const b = f.tensor(randomArray(k * n, 2), [k, n]);
-      return {
-        async run(reps) {
-          for (let i = 0; i < reps - 1; i++) {
-            const c = f.matmul(a, b);
-            f.realize([c]);
-            c.dispose();
-          }
-          const c = f.matmul(a, b);
-          await finish([c]);
-          c.dispose();
-        },
-        dispose: () => [a, b].forEach((t) => t.dispose()),
-      };
+      return repeating(() => [f.matmul(a, b)], [a, b]);
     },
 
     async conv({ n, h, w, cin, f: fs, cout }: ConvSpec, withGrad: boolean): Promise<OpRunner> {
@@ -53,19 +58,7 @@ export async function createFiltro(backend: 'webgpu' | 'cpu'): Promise<BackendAd
         const { value, grads } = f.valueAndGrads((xx: Tensor, ww: Tensor) => f.sum(f.conv2d(xx, ww, { padding: 'same' })))(x, wt);
         return [grads[1], grads[0], value];
       };
-      return {
-        async run(reps) {
-          for (let i = 0; i < reps - 1; i++) {
-            const outs = once();
-            f.realize(outs);
-            outs.forEach((t) => t.dispose());
-          }
-          const outs = once();
-          await finish(outs);
-          outs.forEach((t) => t.dispose());
-        },
-        dispose: () => [x, wt].forEach((t) => t.dispose()),
-      };
+      return repeating(once, [x, wt]);
     },
 
     async pool({ n, h, w, c, size }: PoolSpec, withGrad: boolean): Promise<OpRunner> {
@@ -75,19 +68,7 @@ export async function createFiltro(backend: 'webgpu' | 'cpu'): Promise<BackendAd
         const { value, grads } = f.valueAndGrads((xx: Tensor) => f.sum(f.maxPool2d(xx, { size, stride: size })))(x);
         return [grads[0], value];
       };
-      return {
-        async run(reps) {
-          for (let i = 0; i < reps - 1; i++) {
-            const outs = once();
-            f.realize(outs);
-            outs.forEach((t) => t.dispose());
-          }
-          const outs = once();
-          await finish(outs);
-          outs.forEach((t) => t.dispose());
-        },
-        dispose: () => x.dispose(),
-      };
+      return repeating(once, [x]);
     },
 
     async train(data: TrainData): Promise<TrainRunner> {
