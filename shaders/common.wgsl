@@ -7,6 +7,11 @@
 // the linear index with `linear_workgroup` and must ignore workgroups past its last one (the
 // folded grid can round up).
 
+// The NHWC coordinates (n, y, x, channel) of flat index `idx` in a [_, h, w, c] tensor.
+fn nhwc_coords(idx: u32, h: u32, w: u32, c: u32) -> vec4<u32> {
+  return vec4<u32>(idx / (c * w * h), (idx / (c * w)) % h, (idx / c) % w, idx % c);
+}
+
 fn linear_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
 }

@@ -62,10 +62,11 @@ fn col2im_gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
                  @builtin(local_invocation_index) li: u32) {
   let idx = linear_workgroup(wid, nwg) * WG + li;
   if (idx >= u.n * u.h * u.w * u.c) { return; }
-  let ch = idx % u.c;
-  let x = (idx / u.c) % u.w;
-  let y = (idx / (u.c * u.w)) % u.h;
-  let n = idx / (u.c * u.w * u.h);
+  let at = nhwc_coords(idx, u.h, u.w, u.c);
+  let n = at.x;
+  let y = at.y;
+  let x = at.z;
+  let ch = at.w;
   let patch_len = u.fh * u.fw * u.c;
   var sum = 0.0;
   for (var fh = 0u; fh < u.fh; fh++) {
