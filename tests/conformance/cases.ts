@@ -149,10 +149,37 @@ function reductionCases(): ConformanceCase[] {
   ];
 }
 
+/** The per-step finite check: int32 outputs, compared exactly; neither op has a gradient. */
+function numericsCases(): ConformanceCase[] {
+  const floats = (shape: number[], values: number[]): InputSpec => ({ shape, values });
+  const ints = (shape: number[], values: number[]): InputSpec => ({ shape, kind: 'labels', values });
+  const wide = (at: number, bad: number) => Array.from({ length: 1000 }, (_, i) => (i === at ? bad : 3.4e38 * Math.cos(i)));
+  const first = (name: string, inputs: InputSpec[], expected: number): ConformanceCase => ({
+    name: `firstNonFinite ${name}`, op: 'firstNonFinite', inputs, forward: (f, ...xs) => f.firstNonFinite(xs), expected: [expected],
+  });
+  const fresh = [0, -1, -1, -1, -1];
+  const health = (name: string, record: number[], verdict: number, policy: 'stop' | 'skip', expected: { health: number[]; gate: number }): ConformanceCase[] =>
+    (['health', 'gate'] as const).map((out) => ({
+      name: `stepHealth ${name} (${out})`, op: 'stepHealth', inputs: [ints([5], record), ints([], [verdict])],
+      forward: (f, h, v) => f.stepHealth(h, v, { step: 7, policy })[out], expected: out === 'health' ? expected.health : [expected.gate],
+    }));
+  return [
+    first('all finite, the largest floats included', [floats([3], [1, -3.4e38, 3.4e38]), floats([], [0])], -1),
+    first('NaN in the second of three', [floats([2, 2], [1, 2, 3, 4]), floats([3], [0, NaN, 1]), floats([1], [Infinity])], 1),
+    first('-Inf at the end of 1000 values', [floats([2], [0, 0]), floats([10, 100], wide(999, -Infinity))], 1),
+    first('+Inf first, NaN later', [floats([], [Infinity]), floats([4], [NaN, 0, 0, 0])], 0),
+    ...health('finite step', fresh, -1, 'stop', { health: fresh, gate: -1 }),
+    ...health('first bad step under stop', fresh, 3, 'stop', { health: [1, 7, 3, 7, 3], gate: 3 }),
+    ...health('finite step after a stop', [1, 4, 0, 4, 0], -1, 'stop', { health: [2, 4, 0, 4, 0], gate: 0 }),
+    ...health('bad step under skip', [2, -1, -1, 5, 1], 2, 'skip', { health: [3, -1, -1, 7, 2], gate: 2 }),
+    ...health('finite step under skip', [2, -1, -1, 5, 1], -1, 'skip', { health: [2, -1, -1, 5, 1], gate: -1 }),
+  ];
+}
+
 /** Every case, in a fixed order (the seed fixes the random shapes). */
 export function conformanceCases(seed = 7): ConformanceCase[] {
   const rng = new Rng(seed);
-  return [...lectureCases(), ...convCases(rng), ...poolCases(rng), ...matmulCases(rng), ...elementwiseCases(), ...reductionCases()];
+  return [...lectureCases(), ...convCases(rng), ...poolCases(rng), ...matmulCases(rng), ...elementwiseCases(), ...reductionCases(), ...numericsCases()];
 }
 
 /** Random input values for a case, the same on every backend. */

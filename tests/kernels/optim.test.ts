@@ -1,9 +1,9 @@
 // optim.wgsl against float64 loops over several steps: SGD, SGD with momentum, Adam (bias
-// correction by step t), with and without weight decay; and finite.wgsl.
+// correction by step t), with and without weight decay, and gated by a verdict; and finite.wgsl.
 
 import { describe, expect, it } from 'vitest';
-import { adamStep, checkFinite, sgdStep } from '../../packages/kernels/src/index.js';
-import { expectClose, random, readF32, run, useGpu } from './helpers.js';
+import { adamStep, checkFinite, firstNonFinite, sgdStep, stepHealth } from '../../packages/kernels/src/index.js';
+import { expectClose, random, readF32, readI32, run, useGpu } from './helpers.js';
 
 const ctx = useGpu();
 const rand = random(7);
@@ -64,7 +64,46 @@ describe('optim', () => {
   });
 });
 
+describe('gated updates', () => {
+  it('apply where the gate is −1 and leave parameter and state bit for bit otherwise', async () => {
+    const { gpu } = ctx;
+    const n = 100;
+    const bits = async (b: GPUBuffer) => Array.from(new Uint32Array(await gpu.read(b, n * 4)));
+    for (const [verdict, applies] of [[-1, true], [0, false], [3, false]] as const) {
+      const gate = gpu.upload(Int32Array.of(verdict));
+      const grad = gpu.upload(rand(n));
+      const [p, v, m, a] = [rand(n), rand(n), rand(n, 0, 1), rand(n, 0, 1)].map((x) => gpu.upload(x));
+      const before = await Promise.all([p, v, m, a].map(bits));
+      await run(gpu, (s) => {
+        sgdStep(s, { param: p, grad, velocity: v, gate }, { n, lr: 0.1, momentum: 0.9 });
+        adamStep(s, { param: m, grad, m: v, v: a, gate }, { n, lr: 0.1, t: 1 });
+      });
+      const after = await Promise.all([p, v, m, a].map(bits));
+      after.forEach((b, i) => (applies ? expect(b, `verdict ${verdict} buffer ${i}`).not.toEqual(before[i]) : expect(b, `verdict ${verdict} buffer ${i}`).toEqual(before[i])));
+      for (const b of [gate, grad, p, v, m, a]) gpu.release(b);
+    }
+  });
+});
+
 describe('finite', () => {
+  it('firstNonFinite gives the smallest index of a buffer holding NaN or ±Inf, else −1; stepHealth folds it in', async () => {
+    const { gpu } = ctx;
+    const out = gpu.buffer(4);
+    const [finite, nan, inf] = [rand(300), Float32Array.of(0, NaN), Float32Array.from(rand(700), (v, i) => (i === 650 ? -Infinity : v))].map((x) => gpu.upload(x));
+    const sizes = new Map([[finite, 300], [nan, 2], [inf, 700]]);
+    for (const [list, expected] of [[[finite], -1], [[finite, inf, nan], 1], [[inf, finite, nan], 0], [[finite, finite, nan], 2]] as const) {
+      await run(gpu, (s) => firstNonFinite(s, { xs: list.map((x) => ({ x, n: sizes.get(x)! })), out }));
+      expect(Array.from(await readI32(gpu, out, 1)), `${list.map((x) => sizes.get(x)).join(', ')}`).toEqual([expected]);
+    }
+    const health = gpu.upload(Int32Array.from([0, -1, -1, -1, -1]));
+    const [next, gate] = [gpu.buffer(20), gpu.buffer(4)];
+    await run(gpu, (s) => stepHealth(s, { health, verdict: out, next, gate }, { step: 9, stop: true }));
+    expect(Array.from(await readI32(gpu, next, 5))).toEqual([1, 9, 2, 9, 2]);
+    expect(Array.from(await readI32(gpu, gate, 1))).toEqual([2]);
+    for (const b of [out, finite, nan, inf, health, next, gate]) gpu.release(b);
+  });
+
+
   it('flags NaN and ±Inf, and ORs several buffers into one flag', async () => {
     const { gpu } = ctx;
     const flag = gpu.buffer(4);

@@ -25,6 +25,8 @@ export { softmax } from './ops/softmax.js';
 export { softmaxCrossEntropy } from './ops/softmax-cross-entropy.js';
 export { argmax } from './ops/argmax.js';
 export { slice } from './ops/slice.js';
+export { firstNonFinite, stepHealth } from './ops/finite-check.js';
+export type { NonFinitePolicy, StepHealthAttrs } from './ops/finite-check.js';
 
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

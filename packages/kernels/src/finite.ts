@@ -1,4 +1,6 @@
-// Wrapper for shaders/finite.wgsl: sets a u32 flag when a buffer holds NaN or ±Inf.
+// Wrappers for shaders/finite.wgsl: numerics checks. checkFinite sets a u32 flag when a buffer
+// holds NaN or ±Inf; firstNonFinite finds the first of several buffers that does; stepHealth
+// folds that verdict into a small int32 record and writes the gate of the optimizer updates.
 
 import { needBytes, needDims } from './check.js';
 import type { Step } from './encoder.js';
@@ -6,7 +8,16 @@ import { groupsFor } from './grid.js';
 import { defineKernel } from './kernel.js';
 import { uniforms } from './uniforms.js';
 
-export const FINITE_KERNEL = defineKernel('finite', 'finite_check', ['read', 'write', 'uniform']);
+const WG = 64;
+export const FINITE_KERNELS = {
+  check: defineKernel('finite', 'finite_check', ['read', 'write', 'uniform']),
+  firstInit: defineKernel('finite', 'first_non_finite_init', ['read', 'write', 'uniform']),
+  first: defineKernel('finite', 'first_non_finite', ['read', 'write', 'uniform']),
+  health: defineKernel('finite', 'step_health', ['read', 'read', 'write', 'write', 'uniform']),
+};
+
+/** Length of the int32 record stepHealth keeps: [skipped, stopStep, stopTensor, lastBadStep, lastBadTensor]. */
+export const HEALTH_LENGTH = 5;
 
 /**
  * flag[0] (u32) becomes 1 if any of x[0..n) is NaN or ±Inf. With `clear` (default) the flag is
@@ -17,9 +28,48 @@ export function checkFinite(step: Step, buf: { x: GPUBuffer; flag: GPUBuffer }, 
   needBytes(buf.x, n, 'checkFinite x');
   needBytes(buf.flag, 1, 'checkFinite flag');
   if (opts.clear ?? true) step.clear(buf.flag, 0, 4);
-  step.dispatch(FINITE_KERNEL, {
+  step.dispatch(FINITE_KERNELS.check, {
     buffers: [buf.x, buf.flag],
     uniforms: uniforms().u32(n).bytes(),
-    workgroups: groupsFor(n, 64),
+    workgroups: groupsFor(n, WG),
+  });
+}
+
+/**
+ * out[0] (i32) = −1 if every xs[i] (its first n elements) is finite, else the smallest i whose
+ * buffer holds NaN or ±Inf. One one-thread dispatch to start, then one dispatch per buffer.
+ */
+export function firstNonFinite(step: Step, buf: { xs: readonly { x: GPUBuffer; n: number }[]; out: GPUBuffer }): void {
+  if (buf.xs.length === 0) throw new Error('filtro: firstNonFinite needs at least one buffer');
+  needBytes(buf.out, 1, 'firstNonFinite out');
+  buf.xs.forEach(({ x, n }, index) => {
+    needDims({ n }, `firstNonFinite xs[${index}]`);
+    needBytes(x, n, `firstNonFinite xs[${index}]`);
+  });
+  step.dispatch(FINITE_KERNELS.firstInit, { buffers: [buf.xs[0].x, buf.out], uniforms: uniforms().u32(0, 0).bytes(), workgroups: 1 });
+  buf.xs.forEach(({ x, n }, index) => {
+    step.dispatch(FINITE_KERNELS.first, { buffers: [x, buf.out], uniforms: uniforms().u32(n, index).bytes(), workgroups: groupsFor(n, WG) });
+  });
+}
+
+/**
+ * Folds a step's verdict (firstNonFinite's out) into the record: next = health updated for update
+ * number `step`, gate[0] = −1 if the update applies, else the index of the tensor that holds it
+ * back. With `stop`, a non-finite step also holds back every later one.
+ */
+export function stepHealth(
+  step: Step,
+  buf: { health: GPUBuffer; verdict: GPUBuffer; next: GPUBuffer; gate: GPUBuffer },
+  d: { step: number; stop: boolean },
+): void {
+  needDims({ step: d.step }, 'stepHealth');
+  needBytes(buf.health, HEALTH_LENGTH, 'stepHealth health');
+  needBytes(buf.next, HEALTH_LENGTH, 'stepHealth next');
+  needBytes(buf.verdict, 1, 'stepHealth verdict');
+  needBytes(buf.gate, 1, 'stepHealth gate');
+  step.dispatch(FINITE_KERNELS.health, {
+    buffers: [buf.health, buf.verdict, buf.next, buf.gate],
+    uniforms: uniforms().i32(d.step).u32(d.stop ? 1 : 0).bytes(),
+    workgroups: 1,
   });
 }

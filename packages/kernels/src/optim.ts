@@ -1,4 +1,5 @@
-// Wrappers for shaders/optim.wgsl: in-place SGD (with optional momentum) and Adam updates.
+// Wrappers for shaders/optim.wgsl: in-place SGD (with optional momentum) and Adam updates, each
+// optionally gated by an int32 verdict buffer (the update runs only where gate[0] is −1).
 
 import { needBytes, needDims } from './check.js';
 import type { Step } from './encoder.js';
@@ -8,10 +9,16 @@ import { uniforms } from './uniforms.js';
 
 const WG = 64;
 export const OPTIM_KERNELS = {
-  sgd: defineKernel('optim', 'sgd_step', ['write', 'read', 'uniform']),
-  sgdMomentum: defineKernel('optim', 'sgd_momentum_step', ['write', 'read', 'write', 'uniform']),
-  adam: defineKernel('optim', 'adam_step', ['write', 'read', 'write', 'write', 'uniform']),
+  sgd: defineKernel('optim', 'sgd_step', ['write', 'read', 'read', 'uniform']),
+  sgdMomentum: defineKernel('optim', 'sgd_momentum_step', ['write', 'read', 'read', 'write', 'uniform']),
+  adam: defineKernel('optim', 'adam_step', ['write', 'read', 'read', 'write', 'write', 'uniform']),
 };
+
+/** The gate binding and the GATED override: the caller's gate, or a placeholder that decides nothing. */
+function gating(step: Step, gate: GPUBuffer | undefined, what: string): { buffer: GPUBuffer; constants: { GATED: boolean } } {
+  if (gate) needBytes(gate, 1, `${what} gate`);
+  return { buffer: gate ?? step.scratch(), constants: { GATED: gate !== undefined } };
+}
 
 export interface SgdParams {
   n: number;
@@ -21,20 +28,29 @@ export interface SgdParams {
   weightDecay?: number;
 }
 
-/** v = momentum·v + g; p −= lr·v (momentum 0: p −= lr·g). g includes weightDecay·p. */
-export function sgdStep(step: Step, buf: { param: GPUBuffer; grad: GPUBuffer; velocity?: GPUBuffer }, d: SgdParams): void {
+/**
+ * v = momentum·v + g; p −= lr·v (momentum 0: p −= lr·g). g includes weightDecay·p. With `gate`
+ * (int32), nothing changes unless gate[0] is −1.
+ */
+export function sgdStep(step: Step, buf: { param: GPUBuffer; grad: GPUBuffer; velocity?: GPUBuffer; gate?: GPUBuffer }, d: SgdParams): void {
   needDims({ n: d.n }, 'sgdStep');
   needBytes(buf.param, d.n, 'sgdStep param');
   needBytes(buf.grad, d.n, 'sgdStep grad');
   const momentum = d.momentum ?? 0;
   const u = uniforms().u32(d.n).f32(d.lr, momentum, d.weightDecay ?? 0).bytes();
+  const gate = gating(step, buf.gate, 'sgdStep');
   if (momentum === 0) {
-    step.dispatch(OPTIM_KERNELS.sgd, { buffers: [buf.param, buf.grad], uniforms: u, workgroups: groupsFor(d.n, WG) });
+    step.dispatch(OPTIM_KERNELS.sgd, { buffers: [buf.param, buf.grad, gate.buffer], uniforms: u, constants: gate.constants, workgroups: groupsFor(d.n, WG) });
     return;
   }
   if (!buf.velocity) throw new Error('filtro: sgdStep with momentum needs a velocity buffer (zeroed at start)');
   needBytes(buf.velocity, d.n, 'sgdStep velocity');
-  step.dispatch(OPTIM_KERNELS.sgdMomentum, { buffers: [buf.param, buf.grad, buf.velocity], uniforms: u, workgroups: groupsFor(d.n, WG) });
+  step.dispatch(OPTIM_KERNELS.sgdMomentum, {
+    buffers: [buf.param, buf.grad, gate.buffer, buf.velocity],
+    uniforms: u,
+    constants: gate.constants,
+    workgroups: groupsFor(d.n, WG),
+  });
 }
 
 export interface AdamParams {
@@ -48,13 +64,16 @@ export interface AdamParams {
   weightDecay?: number;
 }
 
-/** Adam with bias correction; m and v start zeroed. */
-export function adamStep(step: Step, buf: { param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer }, d: AdamParams): void {
+/** Adam with bias correction; m and v start zeroed. With `gate` (int32), nothing changes unless gate[0] is −1. */
+export function adamStep(step: Step, buf: { param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer; gate?: GPUBuffer }, d: AdamParams): void {
   needDims({ n: d.n }, 'adamStep');
   needDims({ t: d.t }, 'adamStep', 1);
-  for (const [name, b] of Object.entries(buf)) needBytes(b, d.n, `adamStep ${name}`);
+  const { gate: gateBuffer, ...values } = buf;
+  for (const [name, b] of Object.entries(values)) needBytes(b, d.n, `adamStep ${name}`);
+  const gate = gating(step, gateBuffer, 'adamStep');
   step.dispatch(OPTIM_KERNELS.adam, {
-    buffers: [buf.param, buf.grad, buf.m, buf.v],
+    buffers: [buf.param, buf.grad, gate.buffer, buf.m, buf.v],
+    constants: gate.constants,
     uniforms: uniforms()
       .u32(d.n)
       .f32(d.lr, d.beta1 ?? 0.9, d.beta2 ?? 0.999, d.eps ?? 1e-8, d.t, d.weightDecay ?? 0)

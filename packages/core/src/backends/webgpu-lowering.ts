@@ -8,6 +8,8 @@ import type { BackpropFilterAttrs, BackpropInputAttrs, ConvAttrs } from '../ops/
 import type { UnaryKind } from '../ops/unary.js';
 import type { BinaryKind } from '../ops/binary.js';
 import type { AdamAttrs, SgdAttrs } from '../ops/optimizer-updates.js';
+import { hasGate } from '../ops/optimizer-updates.js';
+import type { StepHealthAttrs } from '../ops/finite-check.js';
 import { poolGeometry } from '../ops/pool.js';
 import type { PoolAttrs } from '../ops/pool.js';
 import type { TensorSpec } from '../types.js';
@@ -91,6 +93,11 @@ function sumAxes(c: LoweringContext<{ axes: readonly number[] }>): void {
 
 function copyInto(step: Step, from: GPUBuffer[], to: GPUBuffer[], n: number): void {
   from.forEach((x, i) => k.copy(step, { x, y: to[i] }, n));
+}
+
+/** An update op's value inputs and its optional gate (the int32 last input). */
+function gated(c: LoweringContext<unknown>): { values: GPUBuffer[]; gate?: GPUBuffer } {
+  return hasGate(c.inputSpecs) ? { values: c.inputs.slice(0, -1), gate: c.inputs[c.inputs.length - 1] } : { values: c.inputs };
 }
 
 /** Temporary buffers an op's lowering allocates besides its outputs (the im2col columns of conv2d). */
@@ -181,18 +188,26 @@ export const lowerings = {
     const rowBytes = (sizeOf(spec.shape) / spec.shape[0]) * 4;
     c.step.copy(c.inputs[0], c.outputs[0], c.attrs.size * rowBytes, c.attrs.begin * rowBytes, 0);
   },
+  // The outputs start as copies of the inputs, so an update the gate holds back leaves them as they were.
   sgdUpdate: (c: LoweringContext<SgdAttrs>) => {
     const n = count(c);
-    const [param, grad, velocity] = c.inputs;
+    const { values: [param, grad, velocity], gate } = gated(c);
     copyInto(c.step, velocity ? [param, velocity] : [param], c.outputs, n);
-    k.sgdStep(c.step, { param: c.outputs[0], grad, velocity: c.outputs[1] }, { n, lr: c.attrs.lr, momentum: c.attrs.momentum });
+    k.sgdStep(c.step, { param: c.outputs[0], grad, velocity: c.outputs[1], gate }, { n, lr: c.attrs.lr, momentum: c.attrs.momentum });
   },
   adamUpdate: (c: LoweringContext<AdamAttrs>) => {
     const n = count(c);
-    const [param, grad, m, v] = c.inputs;
+    const { values: [param, grad, m, v], gate } = gated(c);
     copyInto(c.step, [param, m, v], c.outputs, n);
     const { lr, beta1, beta2, eps, step } = c.attrs;
-    k.adamStep(c.step, { param: c.outputs[0], grad, m: c.outputs[1], v: c.outputs[2] }, { n, lr, beta1, beta2, eps, t: step });
+    k.adamStep(c.step, { param: c.outputs[0], grad, m: c.outputs[1], v: c.outputs[2], gate }, { n, lr, beta1, beta2, eps, t: step });
+  },
+  firstNonFinite: (c: LoweringContext<unknown>) => {
+    k.firstNonFinite(c.step, { xs: c.inputs.map((x, i) => ({ x, n: sizeOf(c.inputSpecs[i].shape) })), out: c.outputs[0] });
+  },
+  stepHealth: (c: LoweringContext<StepHealthAttrs>) => {
+    const [health, verdict] = c.inputs;
+    k.stepHealth(c.step, { health, verdict, next: c.outputs[0], gate: c.outputs[1] }, { step: c.attrs.step, stop: c.attrs.policy === 'stop' });
   },
 } satisfies Record<string, Lowering<never>>;
 

@@ -16,6 +16,8 @@ const usage = `usage: pnpm train [options]
                               with the optimizer's state is written there after every epoch
   --resume FILE               continue from a checkpoint written by --out (its epochs count towards --epochs)
   --log-every N               read the loss back every N steps (default 25)
+  --on-nonfinite stop|skip    a step whose loss or a gradient is NaN or ±Inf: stop training and name
+                              the step and layer (default), or skip its update, count it and go on
   --json                      end with one line of JSON (backend, epochs, testAccuracy, imagesPerSecond, …)
   --verbose                   print the engine's counters after each epoch
   --help`;
@@ -31,6 +33,7 @@ function parse() {
       out: { type: 'string', default: 'lenet-mnist.safetensors' },
       resume: { type: 'string' },
       'log-every': { type: 'string', default: '25' },
+      'on-nonfinite': { type: 'string', default: 'stop' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -48,6 +51,7 @@ function parse() {
   const lr = Number(values.lr);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`--lr must be a positive number, got '${values.lr}'\n${usage}`);
   if (!['cpu', 'webgpu', 'auto'].includes(values.backend)) throw new Error(`--backend must be cpu, webgpu or auto, got '${values.backend}'\n${usage}`);
+  if (!['stop', 'skip'].includes(values['on-nonfinite'])) throw new Error(`--on-nonfinite must be stop or skip, got '${values['on-nonfinite']}'\n${usage}`);
   return {
     backend: values.backend as 'cpu' | 'webgpu' | 'auto',
     epochs: int('epochs', values.epochs, 1),
@@ -57,6 +61,7 @@ function parse() {
     out: values.out,
     resume: values.resume,
     logEvery: int('log-every', values['log-every'], 1),
+    onNonFinite: values['on-nonfinite'] as f.NonFinitePolicy,
     json: values.json,
     verbose: values.verbose,
   };
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
   const snapshotEvery = 50;
   const trainer = new f.nn.Trainer(model, optimizer, {
     snapshotEvery,
+    onNonFinite: options.onNonFinite,
     onEvent: (e) => {
       if (e.kind !== 'snapshot' || options.verbose) say(`\n${e.message}`);
     },
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
   let seen = 0;
   let step = optimizer.steps;
   let lastLoss = NaN;
+  let skipped = 0;
   let testAccuracy = 0;
   let perStep: Partial<f.Stats> = {};
   const stepsPerEpoch = batchCount(train.count, options.batch);
@@ -146,12 +153,15 @@ async function main(): Promise<void> {
       seen += batch.size;
       if (step % options.logEvery === 0 || epochStep === stepsPerEpoch) {
         lastLoss = (await loss.data())[0];
-        if (!Number.isFinite(lastLoss)) {
+        // The device-side finite check, read with the loss: under stop it names the step and layer.
+        skipped = (await trainer.health().catch((e: Error) => {
           bar.stop();
-          throw new Error(`training stopped: the loss is ${lastLoss} at step ${step} (epoch ${epoch + 1}); try a smaller --lr`);
+          throw new Error(`training stopped in epoch ${epoch + 1}: ${e.message}; or try a smaller --lr`);
+        })).skipped;
+        if (Number.isFinite(lastLoss)) {
+          lossSum += lastLoss;
+          lossCount++;
         }
-        lossSum += lastLoss;
-        lossCount++;
       }
       loss.dispose();
       const elapsed = (performance.now() - started) / 1000;
@@ -178,6 +188,7 @@ async function main(): Promise<void> {
       seed: options.seed,
       steps: step,
       finalLoss: lastLoss,
+      skippedUpdates: skipped,
       testAccuracy,
       imagesPerSecond: seen ? Math.round(seen / trainSeconds) : 0,
       trainSeconds: Number(trainSeconds.toFixed(2)),

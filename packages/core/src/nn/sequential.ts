@@ -3,6 +3,8 @@ import { gradients } from '../autograd.js';
 import { FiltroError, checkOptions, fail } from '../errors.js';
 import { argmax } from '../ops/argmax.js';
 import { tensor } from '../ops/create.js';
+import { checkNonFinitePolicy } from '../ops/finite-check.js';
+import type { NonFinitePolicy } from '../ops/finite-check.js';
 import { slice } from '../ops/slice.js';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -25,6 +27,11 @@ export interface SequentialOptions {
    * (loading a saved model). Every parameter must be given, with its exact shape.
    */
   weights?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
+}
+
+export interface TrainStepOptions {
+  /** What a step whose loss or a gradient is NaN or ±Inf does: 'stop' (default) or 'skip' (see trainStep). */
+  onNonFinite?: NonFinitePolicy;
 }
 
 interface BuiltLayer {
@@ -114,11 +121,18 @@ export class Sequential {
     return y;
   }
 
-  /** Forward, loss, backward and update, submitted together. Returns the (realized) loss; nothing is read back. */
-  trainStep(x: Tensor, labels: Tensor, optimizer: Optimizer): Tensor {
+  /**
+   * Forward, loss, backward and update, submitted together. Returns the (realized) loss; nothing is
+   * read back. The loss and the gradients are checked on the device: a step where any is NaN or
+   * ±Inf changes no parameter or optimizer state, and with onNonFinite 'stop' (default) no later
+   * step does either. f.nn.checkNumerics (or Trainer.health) reads the verdict.
+   */
+  trainStep(x: Tensor, labels: Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): Tensor {
+    checkOptions('trainStep', options, ['onNonFinite']);
+    const onNonFinite = checkNonFinitePolicy('trainStep', options.onNonFinite ?? 'stop');
     const loss = softmaxCrossEntropy(this.forward(x), labels);
     const params = this.parameters();
-    optimizer.step(params, gradients(loss, params), [loss]);
+    optimizer.step(params, gradients(loss, params), [loss], { loss, onNonFinite });
     return loss;
   }
 

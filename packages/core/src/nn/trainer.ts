@@ -2,18 +2,23 @@
 // and the optimizer's state to the host in the background (the loop never waits for it). When the
 // device is lost it reports the loss, gets a new device (or, failing that, continues on cpu and
 // says so), restores the last snapshot and goes on. Steps after that snapshot are redone by the
-// caller's next batches; nothing earlier is lost.
+// caller's next batches; nothing earlier is lost. Each step is also checked for NaN or ±Inf on the
+// device (onNonFinite); health() reads the verdict when the caller reads its metrics.
 import { getBackend, resetBackend, setBackend, currentBackend } from '../backends/registry.js';
 import { checkInt, checkOptions } from '../errors.js';
 import { tensor } from '../ops/create.js';
+import { checkNonFinitePolicy } from '../ops/finite-check.js';
+import type { NonFinitePolicy } from '../ops/finite-check.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { restore } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import type { HostArray } from '../types.js';
+import { numericsReport } from './numerics.js';
+import type { NumericsReport } from './numerics.js';
 import type { Sequential } from './sequential.js';
 
 export interface TrainerEvent {
-  kind: 'snapshot' | 'device-lost' | 'recovered' | 'fell-back-to-cpu';
+  kind: 'snapshot' | 'device-lost' | 'recovered' | 'fell-back-to-cpu' | 'skipped';
   /** The trainer's step when it happened. */
   step: number;
   message: string;
@@ -24,6 +29,27 @@ export interface TrainerOptions {
   snapshotEvery?: number;
   /** Called for every event (snapshots included). */
   onEvent?: (event: TrainerEvent) => void;
+  /** A step whose loss or a gradient is NaN or ±Inf: 'stop' (default) or 'skip' (see Sequential.trainStep and health()). */
+  onNonFinite?: NonFinitePolicy;
+}
+
+/** How long a failure may precede the report of the device loss that caused it. */
+const LOSS_REPORT_MS = 1000;
+
+/**
+ * Whether the current backend's device is lost, after a failure. The loss can be reported a moment
+ * after the failures it causes (in Chromium, device.destroy() aborts a pending read-back at once and
+ * resolves device.lost later), so a backend that can lose its device gets up to LOSS_REPORT_MS.
+ */
+async function lostAfterFailure(): Promise<boolean> {
+  const backend = currentBackend();
+  if (!backend.isLost) return false;
+  const until = performance.now() + LOSS_REPORT_MS;
+  while (!backend.isLost()) {
+    if (performance.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
 }
 
 interface Snapshot {
@@ -41,10 +67,12 @@ export class Trainer {
   private pending: Promise<void> | null = null;
   private readonly snapshotEvery: number;
   private readonly onEvent?: (event: TrainerEvent) => void;
+  readonly onNonFinite: NonFinitePolicy;
 
   constructor(readonly model: Sequential, readonly optimizer: Optimizer, options: TrainerOptions = {}) {
-    checkOptions('Trainer', options, ['snapshotEvery', 'onEvent']);
+    checkOptions('Trainer', options, ['snapshotEvery', 'onEvent', 'onNonFinite']);
     this.snapshotEvery = checkInt('Trainer', 'snapshotEvery', options.snapshotEvery ?? 50, 1);
+    this.onNonFinite = checkNonFinitePolicy('Trainer', options.onNonFinite ?? 'stop');
     this.onEvent = options.onEvent;
     this.takeSnapshot();
   }
@@ -62,23 +90,58 @@ export class Trainer {
   }
 
   /** One training step on a host batch. Returns the loss tensor (not read back). */
-  async trainStep(images: HostArray, imageShape: readonly number[], labels: Int32Array): Promise<Tensor> {
+  trainStep(images: HostArray, imageShape: readonly number[], labels: Int32Array): Promise<Tensor> {
+    return this.run(() => {
+      const x = tensor(images, imageShape);
+      const y = tensor(labels, [labels.length]);
+      try {
+        return this.model.trainStep(x, y, this.optimizer, { onNonFinite: this.onNonFinite });
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+    });
+  }
+
+  /**
+   * One training step that the caller builds: `step` must update this trainer's model with its
+   * optimizer on the current backend, making its tensors inside (after a recovery it runs again, on
+   * the new device). Runs through guard(); resolves to what `step` returns.
+   */
+  async run<T>(step: () => T | Promise<T>): Promise<T> {
+    const result = await this.guard(step);
+    this.step++;
+    if (this.step % this.snapshotEvery === 0) this.takeSnapshot();
+    return result;
+  }
+
+  /**
+   * Runs model work (a step, an evaluation, a save) on a device that is not lost: recovers first if
+   * it is gone, and again, running `work` once more, if `work` fails because it was lost meanwhile.
+   */
+  async guard<T>(work: () => T | Promise<T>): Promise<T> {
     await this.recoverIfLost();
-    const x = tensor(images, imageShape);
-    const y = tensor(labels, [labels.length]);
     try {
-      const loss = this.model.trainStep(x, y, this.optimizer);
-      this.step++;
-      if (this.step % this.snapshotEvery === 0) this.takeSnapshot();
-      return loss;
+      return await work();
     } catch (e) {
-      if (!currentBackend().isLost?.()) throw e;
+      if (!(await lostAfterFailure())) throw e;
       await this.recover();
-      return this.trainStep(images, imageShape, labels);
-    } finally {
-      x.dispose();
-      y.dispose();
+      return this.guard(work);
     }
+  }
+
+  /**
+   * Reads the record of non-finite steps (one readback; call it when reading the loss). Under
+   * 'stop' it throws a FiltroError naming the step and the tensor that was not finite; under
+   * 'skip' it reports the updates skipped since the last call as a 'skipped' event.
+   */
+  async health(): Promise<NumericsReport> {
+    const report = numericsReport(this.model, await this.guard(() => this.optimizer.numerics.read()), 'Trainer.health');
+    if (report.newlySkipped > 0 && report.lastBad) {
+      const { step, tensor: what } = report.lastBad;
+      this.report('skipped', `${report.newlySkipped} update(s) skipped (${report.skipped} in all) because a loss or gradient was not finite; the latest at step ${step}: ${what}`);
+    }
+    return report;
   }
 
   /** Waits for the snapshot in flight, if any. */

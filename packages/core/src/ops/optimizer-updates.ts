@@ -1,8 +1,29 @@
 // Parameter updates as ops, so weights and optimizer state never leave the device. They return
-// new values; the optimizer then points each parameter at its new storage.
-import { fail } from '../errors.js';
-import type { TensorSpec } from '../types.js';
+// new values; the optimizer then points each parameter at its new storage. Each takes an optional
+// last input, the gate: an int32 scalar (stepHealth's, see finite-check.ts) that lets the update
+// apply only when it is −1; otherwise the outputs are the inputs unchanged.
+import { describe, fail } from '../errors.js';
+import type { HostArray, TensorSpec } from '../types.js';
 import { defineOp } from './define-op.js';
+
+/** True when the last input is the int32 gate (every other input is float32). */
+export function hasGate(specs: readonly TensorSpec[]): boolean {
+  return specs.length > 0 && specs[specs.length - 1].dtype === 'int32';
+}
+
+/** The float inputs, after checking the gate (if any) is an int32 scalar. */
+function valueSpecs(fn: string, specs: readonly TensorSpec[]): readonly TensorSpec[] {
+  if (!hasGate(specs)) return specs;
+  const gate = specs[specs.length - 1];
+  if (gate.shape.length !== 0) fail(fn, `the gate (last input) must be an int32 scalar, got ${describe(gate)}`);
+  return specs.slice(0, -1);
+}
+
+/** With a gate that holds the update back, the outputs are copies of the value inputs `kept`. */
+function heldBack(inputs: readonly HostArray[], specs: readonly TensorSpec[], kept: number[]): HostArray[] | null {
+  if (!hasGate(specs) || inputs[inputs.length - 1][0] === -1) return null;
+  return kept.map((i) => inputs[i].slice());
+}
 
 function checkSameShapes(fn: string, specs: readonly TensorSpec[]): void {
   const [first] = specs;
@@ -19,17 +40,21 @@ export interface SgdAttrs {
 }
 
 /**
- * Inputs [p, g, v] → [p', v'] with v' = momentum·v + g and p' = p − lr·v'.
- * Without momentum: inputs [p, g] → [p'] with p' = p − lr·g (no velocity is kept).
+ * Inputs [p, g, v, gate?] → [p', v'] with v' = momentum·v + g and p' = p − lr·v'.
+ * Without momentum: inputs [p, g, gate?] → [p'] with p' = p − lr·g (no velocity is kept).
  */
 export const sgdUpdateOp = defineOp<SgdAttrs>({
   name: 'sgdUpdate',
   outputs(specs, { momentum }) {
-    checkSameShapes('sgdUpdate', specs);
-    if (specs.length !== (momentum === 0 ? 2 : 3)) fail('sgdUpdate', `expects ${momentum === 0 ? '[p, g]' : '[p, g, v]'}, got ${specs.length} inputs`);
-    return momentum === 0 ? [specs[0]] : [specs[0], specs[0]];
+    const values = valueSpecs('sgdUpdate', specs);
+    checkSameShapes('sgdUpdate', values);
+    if (values.length !== (momentum === 0 ? 2 : 3)) fail('sgdUpdate', `expects ${momentum === 0 ? '[p, g]' : '[p, g, v]'} and an optional gate, got ${specs.length} inputs`);
+    return momentum === 0 ? [values[0]] : [values[0], values[0]];
   },
-  reference([p, g, v], _specs, { lr, momentum }) {
+  reference(inputs, specs, { lr, momentum }) {
+    const held = heldBack(inputs, specs, momentum === 0 ? [0] : [0, 2]);
+    if (held) return held;
+    const [p, g, v] = inputs;
     const velocity = new Float32Array(p.length);
     const next = new Float32Array(p.length);
     for (let i = 0; i < p.length; i++) {
@@ -49,14 +74,19 @@ export interface AdamAttrs {
   step: number;
 }
 
-/** Inputs [p, g, m, v] → [p', m', v'] (Kingma & Ba, with bias correction). */
+/** Inputs [p, g, m, v, gate?] → [p', m', v'] (Kingma & Ba, with bias correction). */
 export const adamUpdateOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
   outputs(specs) {
-    checkSameShapes('adamUpdate', specs);
-    return [specs[0], specs[0], specs[0]];
+    const values = valueSpecs('adamUpdate', specs);
+    checkSameShapes('adamUpdate', values);
+    if (values.length !== 4) fail('adamUpdate', `expects [p, g, m, v] and an optional gate, got ${specs.length} inputs`);
+    return [values[0], values[0], values[0]];
   },
-  reference([p, g, m, v], _specs, { lr, beta1, beta2, eps, step }) {
+  reference(inputs, specs, { lr, beta1, beta2, eps, step }) {
+    const held = heldBack(inputs, specs, [0, 2, 3]);
+    if (held) return held;
+    const [p, g, m, v] = inputs;
     const next = new Float32Array(p.length);
     const m2 = new Float32Array(p.length);
     const v2 = new Float32Array(p.length);

@@ -34,8 +34,9 @@ export class Adam extends Optimizer {
     return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps };
   }
 
-  protected update(param: Tensor, grad: Tensor): Tensor[] {
+  protected update(param: Tensor, grad: Tensor, gate?: Tensor): Tensor[] {
     const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
-    return apply(adamUpdateOp, [param, grad, this.state('m', param), this.state('v', param)], attrs);
+    const inputs = [param, grad, this.state('m', param), this.state('v', param)];
+    return apply(adamUpdateOp, gate ? [...inputs, gate] : inputs, attrs);
   }
 }

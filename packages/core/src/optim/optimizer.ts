@@ -1,26 +1,43 @@
 // An optimizer turns gradients into parameter updates, expressed as ops so they run on the device.
 // Its per-parameter state (momentum, moments) lives in named slots so it can be saved and restored.
-import { fail } from '../errors.js';
+// A step may be checked for non-finite values on the device; its updates then apply only if it passes.
+import { checkOptions, fail } from '../errors.js';
 import { zeros } from '../ops/create.js';
+import { checkNonFinitePolicy } from '../ops/finite-check.js';
+import type { NonFinitePolicy } from '../ops/finite-check.js';
 import { realize } from '../scheduler.js';
 import { assign } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
+import { NumericsGuard } from './numerics-guard.js';
+import type { PendingCheck } from './numerics-guard.js';
 
 export type OptimizerKind = 'SGD' | 'Adam';
 
+/** Checks a step on the device: the loss and every gradient must be finite for its updates to apply. */
+export interface StepCheck {
+  loss: Tensor;
+  /** 'stop': no update applies from the first non-finite step on; 'skip': only that step's does not. */
+  onNonFinite: NonFinitePolicy;
+}
+
 export abstract class Optimizer {
-  /** Number of updates applied so far. */
+  /** Number of steps taken so far, those whose update the finite check held back included. */
   steps = 0;
   abstract readonly kind: OptimizerKind;
   /** Per-parameter state tensors, in the order update() returns them after the new parameter. */
   abstract readonly slotNames: readonly string[];
   private readonly slots = new Map<string, Map<Tensor, Tensor>>();
+  /** The device-side record of checked steps that were not finite; read it with `numerics.read()`. */
+  readonly numerics = new NumericsGuard();
 
   /** The hyperparameters, enough to rebuild this optimizer. */
   abstract config(): Record<string, number>;
 
-  /** The lazy new values: the parameter first, then its new state tensors in slotNames order. */
-  protected abstract update(param: Tensor, grad: Tensor): Tensor[];
+  /**
+   * The lazy new values: the parameter first, then its new state tensors in slotNames order. With
+   * a gate (an int32 scalar), they equal the old values unless the gate is −1.
+   */
+  protected abstract update(param: Tensor, grad: Tensor, gate?: Tensor): Tensor[];
 
   /** The state of `param` in `slot`, zeros until the first update. */
   protected state(slot: string, param: Tensor): Tensor {
@@ -45,24 +62,38 @@ export abstract class Optimizer {
     states.set(param, tensor);
   }
 
-  /** Frees the optimizer's state. */
+  /** Frees the optimizer's state, the record of non-finite steps included. */
   dispose(): void {
     for (const states of this.slots.values()) for (const t of states.values()) t.dispose();
     this.slots.clear();
+    this.numerics.dispose();
   }
 
-  /** Updates every parameter in one plan (one submit on the GPU), realizing `alsoRealize` with it. */
-  step(params: readonly Tensor[], grads: readonly Tensor[], alsoRealize: readonly Tensor[] = []): void {
+  /**
+   * Updates every parameter in one plan (one submit on the GPU), realizing `alsoRealize` with it.
+   * With `check`, the loss and the gradients are checked on the device in the same plan and the
+   * updates are gated by the verdict (nothing is read back; see `numerics`). `steps` counts every
+   * step taken, applied or not (Adam's bias correction follows it).
+   */
+  step(params: readonly Tensor[], grads: readonly Tensor[], alsoRealize: readonly Tensor[] = [], check?: StepCheck): void {
     if (params.length !== grads.length) fail('Optimizer.step', `got ${params.length} parameters but ${grads.length} gradients`);
+    if (check !== undefined) {
+      checkOptions('Optimizer.step', check, ['loss', 'onNonFinite']);
+      checkNonFinitePolicy('Optimizer.step', check.onNonFinite, 'check.onNonFinite');
+    }
     this.steps++;
     let updates: Tensor[][];
+    let guard: PendingCheck | undefined;
     try {
-      updates = params.map((p, i) => this.update(p, grads[i]));
-      realize([...alsoRealize, ...updates.flat()]);
+      guard = check && this.numerics.check(check.loss, grads, this.steps, check.onNonFinite);
+      updates = params.map((p, i) => this.update(p, grads[i], guard?.gate));
+      realize([...alsoRealize, ...(guard ? [guard.record] : []), ...updates.flat()]);
     } catch (e) {
       this.steps--;
+      if (guard) this.numerics.abandon(guard);
       throw e;
     }
+    if (guard) this.numerics.commit(guard);
     params.forEach((p, i) => {
       const [next, ...state] = updates[i];
       assign(p, next);

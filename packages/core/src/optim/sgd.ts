@@ -29,9 +29,9 @@ export class SGD extends Optimizer {
     return { lr: this.lr, momentum: this.momentum };
   }
 
-  protected update(param: Tensor, grad: Tensor): Tensor[] {
+  protected update(param: Tensor, grad: Tensor, gate?: Tensor): Tensor[] {
     const attrs = { lr: this.lr, momentum: this.momentum };
     const inputs = this.momentum === 0 ? [param, grad] : [param, grad, this.state('velocity', param)];
-    return apply(sgdUpdateOp, inputs, attrs);
+    return apply(sgdUpdateOp, gate ? [...inputs, gate] : inputs, attrs);
   }
 }
