@@ -89,8 +89,11 @@ function sumAxes(c: LoweringContext<{ axes: readonly number[] }>): void {
   });
 }
 
+/** Copies each input to its output, except where the output was donated the input's own buffer. */
 function copyInto(step: Step, from: GPUBuffer[], to: GPUBuffer[], n: number): void {
-  from.forEach((x, i) => k.copy(step, { x, y: to[i] }, n));
+  from.forEach((x, i) => {
+    if (x !== to[i]) k.copy(step, { x, y: to[i] }, n);
+  });
 }
 
 /** Temporary buffers an op's lowering allocates besides its outputs (the im2col columns of conv2d). */

@@ -24,6 +24,7 @@ export interface SgdAttrs {
  */
 export const sgdUpdateOp = defineOp<SgdAttrs>({
   name: 'sgdUpdate',
+  inPlace: [[0, 0], [1, 2]],
   outputs(specs, { momentum }) {
     checkSameShapes('sgdUpdate', specs);
     if (specs.length !== (momentum === 0 ? 2 : 3)) fail('sgdUpdate', `expects ${momentum === 0 ? '[p, g]' : '[p, g, v]'}, got ${specs.length} inputs`);
@@ -52,6 +53,7 @@ export interface AdamAttrs {
 /** Inputs [p, g, m, v] → [p', m', v'] (Kingma & Ba, with bias correction). */
 export const adamUpdateOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
+  inPlace: [[0, 0], [1, 2], [2, 3]],
   outputs(specs) {
     checkSameShapes('adamUpdate', specs);
     return [specs[0], specs[0], specs[0]];

@@ -58,7 +58,9 @@ export abstract class Optimizer {
     let updates: Tensor[][];
     try {
       updates = params.map((p, i) => this.update(p, grads[i]));
-      realize([...alsoRealize, ...updates.flat()]);
+      // The old parameters and states are replaced below, so the updates may overwrite them in place.
+      const donated = [...params, ...params.flatMap((p) => this.slotNames.map((slot) => this.slots.get(slot)?.get(p)).filter((t) => t !== undefined))];
+      realize([...alsoRealize, ...updates.flat()], { donated });
     } catch (e) {
       this.steps--;
       throw e;
