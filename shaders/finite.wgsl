@@ -9,10 +9,10 @@
 // first_non_finite:       same bindings, Params { n, index }: flag[0] = min(flag[0], index) as u32
 //   if any x is non-finite. After the init and one dispatch per tensor the flag holds, as i32, −1
 //   (all finite) or the smallest index of a tensor holding NaN or ±Inf, whatever the order.
-// step_health:            0 health read i32[5]  1 verdict read i32[1]  2 next rw i32[5]
-//   3 gate rw i32[1]  4 hu HealthParams { step, stop }. One thread. Folds a step's verdict (the
-//   output of first_non_finite) into the record [skipped, stopStep, stopTensor, lastBadStep,
-//   lastBadTensor] and writes the gate: −1 if the update applies, else the tensor that holds it
+// step_health:            0 health rw i32[5]  1 verdict read i32[1]  2 gate rw i32[1]
+//   3 hu HealthParams { step, stop }. One thread. Folds a step's verdict (the output of
+//   first_non_finite) into the record [skipped, stopStep, stopTensor, lastBadStep, lastBadTensor],
+//   in place, and writes the gate: −1 if the update applies, else the tensor that holds it
 //   back. Same rule as stepHealthOp in packages/core/src/ops/finite-check.ts.
 // Override: WG. Grid: one thread per element, linear (step_health: one workgroup of one).
 
@@ -25,11 +25,10 @@ override WG: u32 = 64u;
 @group(0) @binding(1) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(2) var<uniform> u: Params;
 
-@group(0) @binding(0) var<storage, read> health: array<i32>;
+@group(0) @binding(0) var<storage, read_write> health: array<i32>;
 @group(0) @binding(1) var<storage, read> verdict: array<i32>;
-@group(0) @binding(2) var<storage, read_write> next_health: array<i32>;
-@group(0) @binding(3) var<storage, read_write> gate: array<i32>;
-@group(0) @binding(4) var<uniform> hu: HealthParams;
+@group(0) @binding(2) var<storage, read_write> gate: array<i32>;
+@group(0) @binding(3) var<uniform> hu: HealthParams;
 
 @compute @workgroup_size(WG)
 fn finite_check(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -74,6 +73,6 @@ fn step_health() {
   }
   let applies = v == -1 && !stopped;
   if (!applies) { h[SKIPPED] += 1; }
-  for (var i = 0u; i < 5u; i++) { next_health[i] = h[i]; }
+  for (var i = 0u; i < 5u; i++) { health[i] = h[i]; }
   gate[0] = select(select(h[STOP_TENSOR], v, v != -1), -1, applies);
 }

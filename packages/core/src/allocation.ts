@@ -14,6 +14,11 @@ export class Allocation {
     liveStats.bytesLive += bytes;
   }
 
+  /** Held by one tensor only: nobody else sees the storage change if it is overwritten. */
+  get exclusive(): boolean {
+    return this.refs === 1;
+  }
+
   get released(): boolean {
     return this.refs === 0;
   }

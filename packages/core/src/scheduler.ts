@@ -31,16 +31,44 @@ function pendingNodes(targets: readonly Tensor[]): Node[] {
   return order;
 }
 
+export interface RealizeOptions {
+  /**
+   * Realized tensors whose values the caller will not read again (parameters an optimizer is about
+   * to replace): an op that can work in place (OpDef.inPlace) may overwrite their storage, if no
+   * other tensor shares it and no later op of the plan reads it.
+   */
+  donated?: readonly Tensor[];
+}
+
 /** Computes every target in one plan. Targets keep their storage; intermediates do not. */
-export function realize(targets: readonly Tensor[]): void {
+export function realize(targets: readonly Tensor[], options: RealizeOptions = {}): void {
   for (const t of targets) t.assertUsable('realize');
   const nodes = pendingNodes(targets);
   if (nodes.length === 0) return;
   const backend = currentBackend();
   const wanted = new Set(targets);
+  const donated = new Set(options.donated);
   const readers = new Map<Tensor, number>();
-  for (const node of nodes) for (const input of node.inputs) if (input.node) readers.set(input, (readers.get(input) ?? 0) + 1);
+  for (const node of nodes) {
+    for (const input of node.inputs) if (input.node || donated.has(input)) readers.set(input, (readers.get(input) ?? 0) + 1);
+  }
   const produced = new Map<Tensor, Allocation>();
+
+  /** The donated input storage each output of `node` may be computed in (see RealizeOptions). */
+  const inPlaceTargets = (node: Node): (Allocation | undefined)[] | undefined => {
+    if (!node.op.inPlace || donated.size === 0) return undefined;
+    const into: (Allocation | undefined)[] = [];
+    for (const [output, input] of node.op.inPlace) {
+      const t = node.inputs[input];
+      if (!t || output >= node.outputs.length) continue; // the op's optional input or output is absent
+      const alloc = t.allocation;
+      const lastReader = readers.get(t) === 1 && node.inputs.indexOf(t) === input && node.inputs.lastIndexOf(t) === input;
+      if (donated.has(t) && lastReader && alloc?.exclusive && alloc.backend === backend && alloc.bytes === bytesOf(node.outputs[output])) {
+        into[output] = alloc;
+      }
+    }
+    return into;
+  };
 
   const storageOf = (t: Tensor, op: string): Allocation => {
     const alloc = t.allocation ?? produced.get(t);
@@ -57,9 +85,10 @@ export function realize(targets: readonly Tensor[]): void {
       if (node.op.view) {
         allocs = [inputs[0].retain()];
       } else {
-        const storages = backend.run(node.op, inputs.map((a) => a.storage), node.inputs, node.attrs, node.outputs);
+        const into = inPlaceTargets(node);
+        const storages = backend.run(node.op, inputs.map((a) => a.storage), node.inputs, node.attrs, node.outputs, into?.map((a) => a?.storage));
         liveStats.dispatches++;
-        allocs = storages.map((s, i) => new Allocation(backend, s, bytesOf(node.outputs[i])));
+        allocs = storages.map((s, i) => (into?.[i]?.storage === s ? into[i]!.retain() : new Allocation(backend, s, bytesOf(node.outputs[i]))));
       }
       node.outputs.forEach((out, i) => {
         if (wanted.has(out)) out.setAllocation(allocs[i]);

@@ -16,6 +16,8 @@ export interface Stats {
   readbacks: number;
   /** GPU pipelines compiled; 0 on cpu. */
   pipelinesCompiled: number;
+  /** GPU bind groups created; 0 on cpu, and 0 per step once a training step repeats. */
+  bindGroupsCreated: number;
 }
 
 const counters: Stats = {
@@ -26,6 +28,7 @@ const counters: Stats = {
   tensorsLive: 0,
   readbacks: 0,
   pipelinesCompiled: 0,
+  bindGroupsCreated: 0,
 };
 
 /** The live counters object, mutated in place by the engine. */

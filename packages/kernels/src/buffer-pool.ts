@@ -26,6 +26,9 @@ export interface BufferPoolOptions {
   maxBufferSize?: number;
 }
 
+/** Called with each buffer just before the pool destroys it. */
+export type DestroyListener = (buffer: GPUBuffer) => void;
+
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly live = new Set<GPUBuffer>();
@@ -36,6 +39,7 @@ export class BufferPool {
     private readonly device: GPUDevice,
     private readonly counters: Counters,
     options: BufferPoolOptions = {},
+    private readonly onDestroy: DestroyListener = () => {},
   ) {
     this.maxPooledBytes = options.maxPooledBytes ?? 2 ** 30;
     this.maxBufferSize = options.maxBufferSize ?? device.limits.maxBufferSize;
@@ -70,7 +74,7 @@ export class BufferPool {
     const size = buffer.size;
     this.counters.bytesLive -= size;
     if (this.counters.bytesPooled + size > this.maxPooledBytes) {
-      buffer.destroy();
+      this.destroy(buffer);
       return;
     }
     const k = key(buffer.usage, size);
@@ -82,7 +86,7 @@ export class BufferPool {
 
   /** Destroys every pooled (released) buffer. */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) for (const b of list) this.destroy(b);
     this.free.clear();
     this.counters.bytesPooled = 0;
   }
@@ -90,9 +94,14 @@ export class BufferPool {
   /** Destroys every buffer, live or pooled (used when the runtime is destroyed). */
   destroyAll(): void {
     this.trim();
-    for (const b of this.live) b.destroy();
+    for (const b of this.live) this.destroy(b);
     this.live.clear();
     this.counters.bytesLive = 0;
+  }
+
+  private destroy(buffer: GPUBuffer): void {
+    this.onDestroy(buffer);
+    buffer.destroy();
   }
 }
 

@@ -13,6 +13,8 @@ export interface Counters {
   bytesPooled: number;
   /** Buffers copied back to the CPU. */
   readbacks: number;
+  /** Bind groups created (cache misses; 0 per step once a training step repeats). */
+  bindGroupsCreated: number;
   /** Compute pipelines created (cache misses). */
   pipelinesCompiled: number;
   /** WebGPU errors that escaped every error scope (each is also logged with console.error). */
@@ -20,5 +22,5 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { submits: 0, dispatches: 0, buffersCreated: 0, bytesLive: 0, bytesPooled: 0, readbacks: 0, pipelinesCompiled: 0, uncapturedErrors: 0 };
+  return { submits: 0, dispatches: 0, buffersCreated: 0, bytesLive: 0, bytesPooled: 0, readbacks: 0, bindGroupsCreated: 0, pipelinesCompiled: 0, uncapturedErrors: 0 };
 }

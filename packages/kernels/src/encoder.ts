@@ -5,6 +5,7 @@
 // writeBuffer calls are ordered after it) and returns a promise that rejects with the WGSL
 // compile log or the validation error if anything in the step was invalid.
 
+import type { BindGroupCache } from './bind-group-cache.js';
 import { READBACK_USAGE, UNIFORM_USAGE, type BufferPool } from './buffer-pool.js';
 import type { Counters } from './counters.js';
 import { foldGrid } from './grid.js';
@@ -16,6 +17,7 @@ export interface StepHost {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  readonly bindGroups: BindGroupCache;
   readonly counters: Counters;
   /** maxComputeWorkgroupsPerDimension (or a smaller value forced for tests). */
   readonly gridLimit: number;
@@ -226,15 +228,8 @@ export class Step {
     for (const c of this.commands) {
       if (c.kind === 'dispatch') {
         pass ??= encoder.beginComputePass({ label: this.label });
-        let next = 0;
-        const entries: GPUBindGroupEntry[] = c.kernel.bindings.map((kind, binding) => {
-          if (kind === 'uniform') {
-            return { binding, resource: { buffer: uniformBuffer!, offset: c.uniformOffset, size: c.uniformSize } };
-          }
-          const buffer = c.buffers[next++];
-          return { binding, resource: { buffer, size: Math.min(buffer.size, maxBinding) } };
-        });
-        const group = device.createBindGroup({ label: c.pipeline.key, layout: c.pipeline.layout, entries });
+        const uniform = uniformBuffer && c.uniformSize > 0 ? { buffer: uniformBuffer, offset: c.uniformOffset, size: c.uniformSize } : undefined;
+        const group = this.host.bindGroups.get(c.pipeline.key, c.pipeline.layout, c.kernel.bindings, c.buffers, uniform, maxBinding);
         pass.setPipeline(c.pipeline.pipeline);
         pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);

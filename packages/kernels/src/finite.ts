@@ -13,7 +13,7 @@ export const FINITE_KERNELS = {
   check: defineKernel('finite', 'finite_check', ['read', 'write', 'uniform']),
   firstInit: defineKernel('finite', 'first_non_finite_init', ['read', 'write', 'uniform']),
   first: defineKernel('finite', 'first_non_finite', ['read', 'write', 'uniform']),
-  health: defineKernel('finite', 'step_health', ['read', 'read', 'write', 'write', 'uniform']),
+  health: defineKernel('finite', 'step_health', ['write', 'read', 'write', 'uniform']),
 };
 
 /** Length of the int32 record stepHealth keeps: [skipped, stopStep, stopTensor, lastBadStep, lastBadTensor]. */
@@ -53,22 +53,21 @@ export function firstNonFinite(step: Step, buf: { xs: readonly { x: GPUBuffer; n
 }
 
 /**
- * Folds a step's verdict (firstNonFinite's out) into the record: next = health updated for update
- * number `step`, gate[0] = −1 if the update applies, else the index of the tensor that holds it
+ * Folds a step's verdict (firstNonFinite's out) into the record `health`, in place, for update
+ * number `step`; gate[0] = −1 if the update applies, else the index of the tensor that holds it
  * back. With `stop`, a non-finite step also holds back every later one.
  */
 export function stepHealth(
   step: Step,
-  buf: { health: GPUBuffer; verdict: GPUBuffer; next: GPUBuffer; gate: GPUBuffer },
+  buf: { health: GPUBuffer; verdict: GPUBuffer; gate: GPUBuffer },
   d: { step: number; stop: boolean },
 ): void {
   needDims({ step: d.step }, 'stepHealth');
   needBytes(buf.health, HEALTH_LENGTH, 'stepHealth health');
-  needBytes(buf.next, HEALTH_LENGTH, 'stepHealth next');
   needBytes(buf.verdict, 1, 'stepHealth verdict');
   needBytes(buf.gate, 1, 'stepHealth gate');
   step.dispatch(FINITE_KERNELS.health, {
-    buffers: [buf.health, buf.verdict, buf.next, buf.gate],
+    buffers: [buf.health, buf.verdict, buf.gate],
     uniforms: uniforms().i32(d.step).u32(d.stop ? 1 : 0).bytes(),
     workgroups: 1,
   });

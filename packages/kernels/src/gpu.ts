@@ -1,6 +1,7 @@
 // The runtime: one device, its buffer pool, pipeline cache, counters and shader sources.
 // createGpu() is the entry point; wrappers (gemm.ts, pool.ts, …) record into a Step from gpu.step().
 
+import { BindGroupCache } from './bind-group-cache.js';
 import { BufferPool, STORAGE_USAGE, type BufferPoolOptions } from './buffer-pool.js';
 import { newCounters, type Counters } from './counters.js';
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
@@ -23,6 +24,7 @@ export class Gpu implements StepHost {
   readonly counters: Counters = newCounters();
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  readonly bindGroups: BindGroupCache;
   readonly gridLimit: number;
   readonly tuning: Tuning;
   /** Set when the device is lost (or destroyed); every later call throws. */
@@ -38,7 +40,8 @@ export class Gpu implements StepHost {
     /** The adapter and GPU instance when this runtime requested the device (it then owns it). */
     readonly source?: { adapter: GPUAdapter; instance: GPU },
   ) {
-    this.pool = new BufferPool(device, this.counters, options);
+    this.bindGroups = new BindGroupCache(device, this.counters);
+    this.pool = new BufferPool(device, this.counters, options, (buffer) => this.bindGroups.forget(buffer));
     this.pipelines = new PipelineCache(device, this.counters, shaderSources);
     this.tuning = { gemmVariant: info.isSoftware ? 'reg' : 'tiled', ...options.tuning };
     this.gridLimit = Math.min(options.gridLimit ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension);
@@ -124,6 +127,7 @@ export class Gpu implements StepHost {
     if (this.destroyed) return;
     this.destroyed = true;
     this.pool.destroyAll();
+    this.bindGroups.clear();
     for (const b of this.scratchBuffers) b.destroy();
     this.scratchBuffers.length = 0;
     if (this.source) this.device.destroy();

@@ -27,8 +27,19 @@ export interface Backend {
   upload(data: HostArray, spec: TensorSpec): Storage;
   /** Throws a FiltroError if the op cannot run here (a buffer above a device limit); called for every node before a plan runs. */
   check?(op: OpDef<unknown>, inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): void;
-  /** Runs (or encodes) one op; returns one new storage per output. Inputs stay owned by the caller. */
-  run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[];
+  /**
+   * Runs (or encodes) one op; returns one storage per output. Inputs stay owned by the caller.
+   * `into[o]`, where set, is a donated input's storage that output o may be written into (see
+   * OpDef.inPlace); a backend that uses it returns it as that output.
+   */
+  run(
+    op: OpDef<unknown>,
+    inputs: Storage[],
+    inputSpecs: readonly TensorSpec[],
+    attrs: unknown,
+    outputSpecs: readonly TensorSpec[],
+    into?: readonly (Storage | undefined)[],
+  ): Storage[];
   /** Gives storage back; on webgpu it may be reused by work encoded after this call. */
   release(storage: Storage): void;
   /** Ends a plan: submits what was encoded. */

@@ -91,8 +91,11 @@ function sumAxes(c: LoweringContext<{ axes: readonly number[] }>): void {
   });
 }
 
+/** Copies each input to its output, except where the output was donated the input's own buffer. */
 function copyInto(step: Step, from: GPUBuffer[], to: GPUBuffer[], n: number): void {
-  from.forEach((x, i) => k.copy(step, { x, y: to[i] }, n));
+  from.forEach((x, i) => {
+    if (x !== to[i]) k.copy(step, { x, y: to[i] }, n);
+  });
 }
 
 /** An update op's value inputs and its optional gate (the int32 last input). */
@@ -207,7 +210,9 @@ export const lowerings = {
   },
   stepHealth: (c: LoweringContext<StepHealthAttrs>) => {
     const [health, verdict] = c.inputs;
-    k.stepHealth(c.step, { health, verdict, next: c.outputs[0], gate: c.outputs[1] }, { step: c.attrs.step, stop: c.attrs.policy === 'stop' });
+    // A byte copy: the record's int32 −1 is a NaN bit pattern that a float copy need not keep.
+    if (health !== c.outputs[0]) c.step.copy(health, c.outputs[0], sizeOf(c.inputSpecs[0].shape) * 4);
+    k.stepHealth(c.step, { health: c.outputs[0], verdict, gate: c.outputs[1] }, { step: c.attrs.step, stop: c.attrs.policy === 'stop' });
   },
 } satisfies Record<string, Lowering<never>>;
 

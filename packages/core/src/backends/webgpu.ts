@@ -47,7 +47,7 @@ export class WebgpuBackend implements Backend {
 
   counters(): Partial<Stats> {
     const c = this.gpu.counters;
-    return { submits: c.submits, dispatches: c.dispatches, buffersCreated: c.buffersCreated, pipelinesCompiled: c.pipelinesCompiled };
+    return { submits: c.submits, dispatches: c.dispatches, buffersCreated: c.buffersCreated, pipelinesCompiled: c.pipelinesCompiled, bindGroupsCreated: c.bindGroupsCreated };
   }
 
   check(op: OpDef<unknown>, inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): void {
@@ -69,13 +69,20 @@ export class WebgpuBackend implements Backend {
     return { buffer: this.gpu.upload(data) } satisfies GpuStorage;
   }
 
-  run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[] {
+  run(
+    op: OpDef<unknown>,
+    inputs: Storage[],
+    inputSpecs: readonly TensorSpec[],
+    attrs: unknown,
+    outputSpecs: readonly TensorSpec[],
+    into?: readonly (Storage | undefined)[],
+  ): Storage[] {
     const lower = (lowerings as Record<string, (c: LoweringContext<unknown>) => void>)[op.name];
     if (!lower) throw new Error(`webgpu: op '${op.name}' has no GPU lowering`);
     this.step ??= this.gpu.step('filtro plan');
-    const outputs = outputSpecs.map((s) => this.gpu.buffer(bytesOf(s)));
+    const outputs = outputSpecs.map((s, i) => (into?.[i] ? bufferOf(into[i]!) : this.gpu.buffer(bytesOf(s))));
     lower({ gpu: this.gpu, step: this.step, inputs: inputs.map(bufferOf), outputs, inputSpecs, outputSpecs, attrs });
-    return outputs.map((buffer): GpuStorage => ({ buffer }));
+    return outputs.map((buffer, i): Storage => into?.[i] ?? ({ buffer } satisfies GpuStorage));
   }
 
   release(storage: Storage): void {

@@ -19,6 +19,11 @@ export interface OpDef<A> {
   backward?(grads: readonly (Tensor | null)[], ctx: BackwardContext<A>): (Tensor | null)[];
   /** Output 0 shares input 0's storage (a reshape): no copy, no kernel. */
   view?: boolean;
+  /**
+   * [output, input] pairs: the output may be computed in place, in that input's storage, when the
+   * caller of realize() donates the input (an optimizer update overwriting the parameter).
+   */
+  inPlace?: readonly (readonly [output: number, input: number])[];
 }
 
 export function defineOp<A>(def: OpDef<A>): OpDef<A> {

@@ -61,6 +61,7 @@ export interface StepHealthAttrs {
  */
 export const stepHealthOp = defineOp<StepHealthAttrs>({
   name: 'stepHealth',
+  inPlace: [[0, 0]],
   outputs(specs, { step, policy }) {
     if (specs.length !== 2) fail('stepHealth', `expects [health, verdict], got ${specs.length} inputs`);
     const [health, verdict] = specs;

@@ -45,6 +45,7 @@ export interface SgdAttrs {
  */
 export const sgdUpdateOp = defineOp<SgdAttrs>({
   name: 'sgdUpdate',
+  inPlace: [[0, 0], [1, 2]],
   outputs(specs, { momentum }) {
     const values = valueSpecs('sgdUpdate', specs);
     checkSameShapes('sgdUpdate', values);
@@ -77,6 +78,7 @@ export interface AdamAttrs {
 /** Inputs [p, g, m, v, gate?] → [p', m', v'] (Kingma & Ba, with bias correction). */
 export const adamUpdateOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
+  inPlace: [[0, 0], [1, 2], [2, 3]],
   outputs(specs) {
     const values = valueSpecs('adamUpdate', specs);
     checkSameShapes('adamUpdate', values);

@@ -47,6 +47,11 @@ export class NumericsGuard {
     return { gate, record: health, start };
   }
 
+  /** The current record, which the next check replaces (so its plan may update it in place). */
+  get current(): Tensor | null {
+    return this.record;
+  }
+
   /** Makes the realized record of `check` the current one. */
   commit(check: PendingCheck): void {
     if (this.record) assign(this.record, check.record);

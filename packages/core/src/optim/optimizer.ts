@@ -87,7 +87,10 @@ export abstract class Optimizer {
     try {
       guard = check && this.numerics.check(check.loss, grads, this.steps, check.onNonFinite);
       updates = params.map((p, i) => this.update(p, grads[i], guard?.gate));
-      realize([...alsoRealize, ...(guard ? [guard.record] : []), ...updates.flat()]);
+      // The old parameters and states are replaced below, so the updates may overwrite them in place.
+      const states = params.flatMap((p) => this.slotNames.map((slot) => this.slots.get(slot)?.get(p)));
+      const donated = [...params, ...states, this.numerics.current].filter((t) => t !== undefined && t !== null);
+      realize([...alsoRealize, ...(guard ? [guard.record] : []), ...updates.flat()], { donated });
     } catch (e) {
       this.steps--;
       if (guard) this.numerics.abandon(guard);
