@@ -15,6 +15,7 @@ const pages = {
   conformance: here('./conformance.html'),
   train: here('./train.html'),
   bench: here('./bench.html'),
+  reliability: here('./reliability.html'),
 };
 
 export default defineConfig({

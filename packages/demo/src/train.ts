@@ -2,20 +2,27 @@
 // curves, the filters, the feature maps, the test predictions and a confusion matrix fill in; draw a
 // digit and see what the network thinks. The modules under ./train/ do the parts; this file wires
 // them to the page and publishes the state on window.__train for headless tests (tests/e2e).
+// Checkpoints go to IndexedDB every few steps and when a run ends; on load the page offers to resume.
 // URL parameters: see ./train/params.ts (e.g. ?steps=80&batch=32&lr=0.004&schedule=cosine&autostart=1).
 import * as f from '@filtro/core';
 import { ArchitectureEditor } from './train/architecture-editor.js';
 import { buildModel, specFromLayer } from './train/architecture.js';
 import type { LayerSpec, Validation } from './train/architecture.js';
 import { TrainingCharts } from './train/charts.js';
+import { deleteCheckpoint, readCheckpoint, storeError } from './train/checkpoint-store.js';
+import type { CheckpointMeta, CheckpointStoreError, StoredCheckpoint } from './train/checkpoint-store.js';
+import { Checkpointer } from './train/checkpointer.js';
 import { loadMnistDataset, shapesDataset, slice } from './train/data.js';
 import type { Dataset } from './train/data.js';
 import { DrawPad } from './train/draw-pad.js';
 import { byId, el, errorText, formatBytes, formatCount, nextFrame } from './train/dom.js';
+import { fingerprint } from './train/fingerprint.js';
+import type { Fingerprint } from './train/fingerprint.js';
 import { Trainer } from './train/loop.js';
-import type { ReadOut } from './train/loop.js';
+import type { Hyper, ReadOut } from './train/loop.js';
 import { readParams } from './train/params.js';
 import type { DatasetId } from './train/params.js';
+import { ResumeOffer } from './train/resume-offer.js';
 import { drawConfusion, drawFeatureMaps, drawFilters, drawPredictionGrid, drawProbabilities, featureMaps, floatImageCanvas, imageCanvas } from './train/visualize.js';
 import type { Evaluation, GridMode } from './train/visualize.js';
 
@@ -46,6 +53,20 @@ export interface TrainState {
   draw: { prediction: number | null; probabilities: number[] | null; updates: number };
   saved: { name: string; bytes: number } | null;
   loaded: number;
+  checkpoint: {
+    /** Steps between checkpoints (0: none). */
+    every: number;
+    /** The step of the checkpoint in the store, as far as this page knows (saved or resumed), or null. */
+    savedStep: number | null;
+    saves: number;
+    /** The quiet line under the status: "checkpoint saved at step S", or why not. */
+    message: string;
+    failed: boolean;
+    /** The resume offer on screen: the stored checkpoint's step and dataset. */
+    offer: { step: number; dataset: DatasetId } | null;
+    /** The step training was resumed from, or null. */
+    resumedStep: number | null;
+  };
   error: string | null;
   timings: { datasetMs: number; firstStepMs: number | null; trainMs: number; lastEvalMs: number | null; vizMs: number | null };
 }
@@ -53,6 +74,8 @@ export interface TrainState {
 declare global {
   interface Window {
     __train?: TrainState;
+    /** For tests/e2e/checkpoint.e2e.test.ts: reads state back, changes nothing. */
+    __trainDebug?: { fingerprint(): Promise<Fingerprint | null> };
   }
 }
 
@@ -82,6 +105,7 @@ const state: TrainState = {
   draw: { prediction: null, probabilities: null, updates: 0 },
   saved: null,
   loaded: 0,
+  checkpoint: { every: params.checkpointEvery, savedStep: null, saves: 0, message: '', failed: false, offer: null, resumedStep: null },
   error: null,
   timings: { datasetMs: 0, firstStepMs: null, trainMs: 0, lastEvalMs: null, vizMs: null },
 };
@@ -104,6 +128,8 @@ const ui = {
   momentumLabel: byId('momentum-label'),
   schedule: byId<HTMLSelectElement>('schedule'),
   steps: byId<HTMLInputElement>('steps'),
+  checkpointEvery: byId<HTMLInputElement>('checkpoint-every'),
+  checkpointStatus: byId('checkpoint-status'),
   start: byId<HTMLButtonElement>('start'),
   pause: byId<HTMLButtonElement>('pause'),
   reset: byId<HTMLButtonElement>('reset'),
@@ -157,10 +183,22 @@ const trainer = new Trainer(
     onRead: (r) => onRead(r),
     between: (step) => between(step),
     onRunEnd: (reason, error) => onRunEnd(reason, error),
+    // A lost GPU device: say so, and where training goes on (a new device or the CPU).
+    onDeviceEvent: (notice) => {
+      showBackend();
+      showBanner(notice);
+      setStatus(notice, 'busy');
+    },
   },
   params.seed,
 );
 trainer.readEvery = params.readEvery;
+const checkpointer = new Checkpointer(trainer, {
+  onSaved: (meta) => onCheckpointSaved(meta),
+  onFailed: (error) => onCheckpointFailed(error),
+});
+checkpointer.every = params.checkpointEvery;
+const offer = new ResumeOffer({ resume: () => void resumeOffered(), discard: () => void discardOffered() });
 
 // --- status, metrics, controls -----------------------------------------------------------------------
 
@@ -217,6 +255,7 @@ function updateControls(): void {
   ui.dataset.disabled = running || busy;
   ui.backendWebgpu.disabled = running || busy || !state.webgpuAvailable;
   ui.backendCpu.disabled = running || busy;
+  offer.setDisabled(busy);
   editor.setDisabled(running);
   ui.momentumLabel.hidden = ui.optimizer.value !== 'sgd';
   state.startDisabled = ui.start.disabled;
@@ -381,6 +420,7 @@ function onRead(r: ReadOut): void {
 
 async function between(step: number): Promise<void> {
   state.step = step;
+  checkpointer.onStep(step);
   if (params.evalEvery > 0 && step % params.evalEvery === 0 && step < trainer.target) await evaluateAndShow();
   if (params.vizEvery > 0 && performance.now() - lastViz >= params.vizEvery) await refreshViz();
 }
@@ -394,6 +434,7 @@ async function onRunEnd(reason: 'target' | 'paused' | 'error', error?: unknown):
     fail(error);
     return;
   }
+  await checkpointer.save();
   if (suppressRunEnd) return;
   setStatus(`${reason === 'target' ? 'finished' : 'paused'} at step ${trainer.step}: evaluating ${Math.min(params.test, dataset?.test.count ?? 0)} test images…`, 'busy');
   await evaluateAndShow();
@@ -602,6 +643,46 @@ ui.save.addEventListener('click', async () => {
   }
 });
 
+/**
+ * Makes a model read from a file or a checkpoint the one trained here, on the dataset its input fits
+ * (switching if needed), from step 0. False (model disposed, status saying why) when none fits.
+ */
+async function adoptModel(model: f.nn.Sequential, source: string): Promise<boolean> {
+  // The model says which input it expects: pick the dataset that matches.
+  const want = model.inputShape.join('×');
+  const id: DatasetId | null = want === '28×28×1' ? 'mnist' : want === '32×32×3' ? 'shapes' : null;
+  if (!id) {
+    model.dispose();
+    setStatus(`cannot use ${source}: it expects ${want} images; the datasets here are 28×28×1 and 32×32×3`, 'error');
+    return false;
+  }
+  const d = await getDataset(id);
+  if (model.outputShape.length !== 1 || model.outputShape[0] !== d.classNames.length) {
+    model.dispose();
+    setStatus(`cannot use ${source}: it gives [${model.outputShape}] scores but ${d.title} has ${d.classNames.length} classes`, 'error');
+    return false;
+  }
+  if (d !== dataset) {
+    dataset = d;
+    showDataset(d);
+    editor.setInput(d.inputShape, d.classNames.length);
+  }
+  editor.setSpecs(model.layers.map(specFromLayer));
+  trainer.setModel(model, d);
+  architectureChanged = false;
+  clearResults();
+  return true;
+}
+
+/** After adoptModel(): evaluates the model and redraws the pictures, then says `done` and the accuracy. */
+async function showAdoptedModel(what: string, done: string): Promise<void> {
+  setStatus(`${what}: evaluating it…`, 'busy');
+  await evaluateAndShow();
+  await refreshViz();
+  await predictDrawing();
+  setStatus(`${done}: test accuracy ${((state.testAccuracy ?? 0) * 100).toFixed(1)}%`, 'ok');
+}
+
 ui.load.addEventListener('change', () => {
   const file = ui.load.files?.[0];
   ui.load.value = '';
@@ -615,37 +696,114 @@ ui.load.addEventListener('change', () => {
       setStatus(`cannot load ${file.name}: ${errorText(e)}`, 'error');
       return;
     }
-    // The file says which input it expects: pick the dataset that matches.
-    const want = model.inputShape.join('×');
-    const id: DatasetId | null = want === '28×28×1' ? 'mnist' : want === '32×32×3' ? 'shapes' : null;
-    if (!id) {
-      model.dispose();
-      setStatus(`cannot use ${file.name}: it expects ${want} images; the datasets here are 28×28×1 and 32×32×3`, 'error');
-      return;
-    }
-    const d = await getDataset(id);
-    if (model.outputShape.length !== 1 || model.outputShape[0] !== d.classNames.length) {
-      model.dispose();
-      setStatus(`cannot use ${file.name}: it gives [${model.outputShape}] scores but ${d.title} has ${d.classNames.length} classes`, 'error');
-      return;
-    }
-    if (d !== dataset) {
-      dataset = d;
-      showDataset(d);
-      editor.setInput(d.inputShape, d.classNames.length);
-    }
-    editor.setSpecs(model.layers.map(specFromLayer));
-    trainer.setModel(model, d);
-    architectureChanged = false;
-    clearResults();
+    if (!(await adoptModel(model, file.name))) return;
     state.loaded++;
-    setStatus(`loaded ${file.name}: evaluating it…`, 'busy');
-    await evaluateAndShow();
-    await refreshViz();
-    await predictDrawing();
-    setStatus(`loaded ${file.name}: test accuracy ${((state.testAccuracy ?? 0) * 100).toFixed(1)}%`, 'ok');
+    await showAdoptedModel(`loaded ${file.name}`, `loaded ${file.name}`);
   });
 });
+
+// --- checkpoints in this browser ----------------------------------------------------------------------
+
+function showCheckpointMessage(message: string, failed: boolean): void {
+  Object.assign(state.checkpoint, { message, failed });
+  ui.checkpointStatus.textContent = message;
+  ui.checkpointStatus.classList.toggle('error', failed);
+}
+
+function onCheckpointSaved(meta: CheckpointMeta): void {
+  state.checkpoint.savedStep = meta.step;
+  state.checkpoint.saves++;
+  showCheckpointMessage(`checkpoint saved at step ${formatCount(meta.step)} (${formatBytes(meta.bytes)}, in this browser)`, false);
+  // The checkpoint on offer has just been replaced by this run's.
+  offer.hide();
+  state.checkpoint.offer = null;
+}
+
+/** A checkpoint that could not be saved, read or deleted: said under the status; training goes on. */
+function onCheckpointFailed(error: CheckpointStoreError, what = 'checkpoint not saved'): void {
+  const prefix = error.reason === 'unavailable' ? 'checkpoints are off' : what;
+  showCheckpointMessage(`${prefix}: ${error.message}. Training goes on; use Save weights to keep a copy.`, true);
+}
+
+ui.checkpointEvery.addEventListener('input', () => {
+  const every = Number(ui.checkpointEvery.value);
+  checkpointer.every = Number.isFinite(every) && every >= 0 ? Math.round(every) : 0;
+  state.checkpoint.every = checkpointer.every;
+});
+
+/** On page load: offers the stored checkpoint, or says why checkpoints cannot be kept here. */
+async function offerStoredCheckpoint(): Promise<void> {
+  let stored: StoredCheckpoint | null;
+  try {
+    stored = await readCheckpoint();
+  } catch (e) {
+    onCheckpointFailed(storeError(e), 'cannot read the stored checkpoint');
+    return;
+  }
+  if (!stored) return;
+  offer.show(stored.meta);
+  state.checkpoint.offer = { step: stored.meta.step, dataset: stored.meta.dataset };
+}
+
+/** The training settings of a checkpoint, into the form (the steps per run stay as they are). */
+function showHyper(h: Hyper): void {
+  ui.batch.value = String(h.batch);
+  ui.optimizer.value = h.optimizer;
+  ui.lr.value = String(h.lr);
+  ui.momentum.value = String(h.momentum);
+  ui.schedule.value = h.schedule;
+  readHyper();
+}
+
+/** Resume: the checkpoint's model, optimizer state, settings and step counter; Start continues. */
+async function resumeOffered(): Promise<void> {
+  await whileBusy(async () => {
+    let stored: StoredCheckpoint | null;
+    let restored: f.nn.Checkpoint;
+    try {
+      stored = await readCheckpoint();
+      if (!stored) throw new Error('it is gone (discarded in another tab?)');
+      restored = f.nn.loadCheckpoint(stored.bytes);
+    } catch (e) {
+      offer.hide();
+      state.checkpoint.offer = null;
+      setStatus(`cannot resume from the checkpoint: ${errorText(e)}`, 'error');
+      return;
+    }
+    const { meta } = stored;
+    if (!(await adoptModel(restored.model, `the checkpoint of step ${meta.step}`))) {
+      restored.optimizer?.dispose();
+      return;
+    }
+    showHyper(meta.hyper);
+    const step = restored.progress.step ?? meta.step;
+    trainer.resume(restored.optimizer, step, restored.progress.epoch ?? meta.epoch);
+    checkpointer.markStored(restored.model, step);
+    Object.assign(state, { step, epoch: trainer.epoch });
+    Object.assign(state.checkpoint, { offer: null, resumedStep: step, savedStep: step });
+    offer.hide();
+    showCheckpointMessage(`resumed from the checkpoint of step ${formatCount(step)}`, false);
+    await showAdoptedModel(`resumed at step ${formatCount(step)}`, `Resumed at step ${formatCount(step)}; press Continue to train on`);
+  });
+}
+
+async function discardOffered(): Promise<void> {
+  offer.setDisabled(true);
+  try {
+    await deleteCheckpoint();
+    offer.hide();
+    state.checkpoint.offer = null;
+    showCheckpointMessage('checkpoint discarded', false);
+  } catch (e) {
+    offer.setDisabled(false);
+    onCheckpointFailed(storeError(e), 'cannot discard the checkpoint');
+  }
+}
+
+window.__trainDebug = {
+  fingerprint: () =>
+    trainer.gpu.run(() => (trainer.model ? fingerprint(trainer.model, trainer.optimizerInUse, trainer.step) : null)),
+};
 
 // --- start-up ---------------------------------------------------------------------------------------
 
@@ -681,6 +839,7 @@ async function main(): Promise<void> {
   ui.momentum.value = String(params.momentum);
   ui.schedule.value = params.schedule;
   ui.steps.value = String(params.steps);
+  ui.checkpointEvery.value = String(params.checkpointEvery);
   if (params.lr !== null) ui.lr.value = String(params.lr);
   const wantGpu = params.backend !== 'cpu';
   if (wantGpu) {
@@ -694,6 +853,7 @@ async function main(): Promise<void> {
   await useDataset(params.dataset);
   updateControls();
   renderMetrics();
+  await offerStoredCheckpoint();
   setStatus(`ready on ${state.backend}: press Start`, 'info');
   state.ready = true;
   if (params.autostart && validation?.ok) start();

@@ -3,10 +3,12 @@
 // classes, so the accuracy curve costs no extra pass. Between steps the loop yields to the browser;
 // the loss is read back only every few steps (what the charts show), which also keeps the GPU queue
 // short. All model work (steps, evaluation, feature maps, drawing predictions) goes through one
-// Exclusive, so a model is never replaced or read mid-step.
+// Exclusive, so a model is never replaced or read mid-step, and through DeviceRecovery, so a lost GPU
+// device sends training back to the last snapshot on a new device (or the CPU) instead of ending it.
 import * as f from '@filtro/core';
 import { BatchSampler, slice } from './data.js';
 import type { Dataset } from './data.js';
+import { DeviceRecovery } from './device-recovery.js';
 import { Exclusive, yieldToBrowser } from './dom.js';
 import type { OptimizerKind, Schedule } from './params.js';
 import type { Evaluation } from './visualize.js';
@@ -39,10 +41,21 @@ export interface TrainerHooks {
   between(step: number): Promise<void>;
   /** After a run ends (target reached or paused). */
   onRunEnd(reason: 'target' | 'paused' | 'error', error?: unknown): Promise<void>;
+  /** The GPU device was lost, and then training went on (see ./device-recovery.ts): a sentence to show. */
+  onDeviceEvent(notice: string, event: f.nn.TrainerEvent): void;
+}
+
+/** Which optimizer `h` asks for: a change of it makes a new one (its state restarts); a new lr does not. */
+function optimizerKey(h: Hyper): string {
+  return h.optimizer === 'adam' ? 'adam' : `sgd:${h.momentum}`;
 }
 
 export class Trainer {
-  readonly gpu = new Exclusive();
+  /** Snapshots and recovery from a lost GPU device (`recovery.snapshotEvery`: steps between snapshots). */
+  readonly recovery = new DeviceRecovery((notice, event) => this.hooks.onDeviceEvent(notice, event));
+  private readonly lock = new Exclusive();
+  /** Runs model work one task at a time, on a device that is not lost (see DeviceRecovery.around). */
+  readonly gpu = { run: <T>(task: () => Promise<T> | T): Promise<T> => this.lock.run(() => this.recovery.around(task)) };
   model: f.nn.Sequential | null = null;
   dataset: Dataset | null = null;
   step = 0;
@@ -79,6 +92,7 @@ export class Trainer {
    */
   setModel(model: f.nn.Sequential, dataset: Dataset, keepProgress = false): void {
     if (this.model !== model) this.model?.dispose();
+    this.recovery.reset();
     this.optimizer?.dispose();
     this.optimizer = null;
     this.optimizerKey = '';
@@ -92,7 +106,28 @@ export class Trainer {
     this.dataset = dataset;
   }
 
+  /**
+   * Continues from a checkpoint, after setModel() with its model and `hyper` set to its settings:
+   * `optimizer` (null: a fresh one at the next step) replaces the one in use, and the step and epoch
+   * counters go on from the saved ones. The batch order is not saved: it starts over.
+   */
+  resume(optimizer: f.optim.Optimizer | null, step: number, epoch: number): void {
+    // The next step starts the recovery afresh, with a snapshot of the resumed weights and `optimizer`.
+    this.recovery.reset();
+    if (this.optimizer !== optimizer) this.optimizer?.dispose();
+    this.optimizer = optimizer;
+    this.optimizerKey = optimizer ? optimizerKey(this.hyper) : '';
+    this.step = step;
+    if (this.sampler) this.sampler.epoch = epoch;
+  }
+
+  /** The optimizer the steps use (null before the first step after setModel(), or a resume without one). */
+  get optimizerInUse(): f.optim.Optimizer | null {
+    return this.optimizer;
+  }
+
   dispose(): void {
+    this.recovery.reset();
     this.model?.dispose();
     this.optimizer?.dispose();
     this.model = null;
@@ -100,7 +135,7 @@ export class Trainer {
   }
 
   private ensureOptimizer(h: Hyper): f.optim.Optimizer {
-    const key = h.optimizer === 'adam' ? 'adam' : `sgd:${h.momentum}`;
+    const key = optimizerKey(h);
     if (!this.optimizer || key !== this.optimizerKey) {
       this.optimizer?.dispose();
       this.optimizer = h.optimizer === 'adam' ? new f.optim.Adam({ lr: h.lr }) : new f.optim.SGD({ lr: h.lr, momentum: h.momentum });
@@ -147,8 +182,14 @@ export class Trainer {
         const measured = this.lastReadOut?.msPerStep;
         const every = measured ? Math.max(1, Math.min(this.readEvery, Math.round(this.readMs / Math.max(measured, 1e-3)))) : 1;
         const read = this.step + 1 >= target || this.step + 1 - stepsAtLastRead >= every;
+        const stepBefore = this.step;
         const result = await this.gpu.run(() => this.trainStep(h.batch, optimizer, read));
-        if (result) {
+        if (this.step !== stepBefore + 1) {
+          // A lost device sent training back to a snapshot: time from here.
+          lastRead = performance.now();
+          stepsAtLastRead = this.step;
+          excluded = 0;
+        } else if (result) {
           const t = performance.now();
           const steps = this.step - stepsAtLastRead;
           const ms = Math.max(0, t - lastRead - excluded) / steps;
@@ -182,7 +223,14 @@ export class Trainer {
     await this.hooks.onRunEnd(reason, error);
   }
 
+  /** One step through the recovery (it may run twice, the second time on a new device). */
   private async trainStep(batchSize: number, optimizer: f.optim.Optimizer, read: boolean): Promise<{ loss: number; accuracy: number } | null> {
+    const { result, step } = await this.recovery.step(this.model!, optimizer, this.step, () => this.stepOnce(batchSize, optimizer, read));
+    this.step = step;
+    return result;
+  }
+
+  private async stepOnce(batchSize: number, optimizer: f.optim.Optimizer, read: boolean): Promise<{ loss: number; accuracy: number } | null> {
     const model = this.model!;
     const dataset = this.dataset!;
     const b = this.sampler!.next(batchSize);
@@ -194,7 +242,6 @@ export class Trainer {
     const params = model.parameters();
     try {
       optimizer.step(params, f.gradients(loss, params), [loss, predicted]);
-      this.step++;
       if (!read) return null;
       const [l, p] = await Promise.all([loss.data(), predicted.data()]);
       let right = 0;

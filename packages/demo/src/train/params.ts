@@ -3,6 +3,7 @@
 //   &momentum=0.9  &schedule=constant|cosine  &steps=80 (steps per run, 0 = until paused)
 //   &autostart=1  &seed=1  &test=500 (held-out images evaluated)  &evalEvery=100 (steps, 0 = only at the end)
 //   &readEvery=10 (read the loss at least every N steps)  &vizEvery=2000 (ms between filter/feature-map refreshes)
+//   &checkpointEvery=50 (steps between checkpoints in IndexedDB, 0 = none)
 
 export type DatasetId = 'mnist' | 'shapes';
 export type OptimizerKind = 'adam' | 'sgd';
@@ -23,6 +24,7 @@ export interface PageParams {
   evalEvery: number;
   readEvery: number;
   vizEvery: number;
+  checkpointEvery: number;
 }
 
 export function readParams(search = location.search): PageParams {
@@ -54,5 +56,6 @@ export function readParams(search = location.search): PageParams {
     evalEvery: Math.round(num('evalEvery', 200)),
     readEvery: Math.round(num('readEvery', 10, (v) => v >= 1)),
     vizEvery: num('vizEvery', 2000),
+    checkpointEvery: Math.round(num('checkpointEvery', 50)),
   };
 }
