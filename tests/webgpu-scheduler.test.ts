@@ -135,6 +135,53 @@ describe('webgpu scheduler', () => {
     x.dispose();
   });
 
+  it('updates work in place, yet a read asked for before the next step sees the value it was asked for', async () => {
+    const train = (model: f.nn.Sequential, optimizer: f.optim.Optimizer, step: number) => {
+      const { x, y } = batch(step);
+      model.trainStep(x, y, optimizer).dispose();
+      x.dispose();
+      y.dispose();
+    };
+    const [a, b] = [smallModel(), smallModel()];
+    const [optA, optB] = [new f.optim.Adam({ lr: 0.01 }), new f.optim.Adam({ lr: 0.01 })];
+    for (let i = 0; i < 3; i++) {
+      train(a, optA, i);
+      train(b, optB, i);
+    }
+    const buffer = (t: f.Tensor) => (t.allocation!.storage as { buffer: GPUBuffer }).buffer;
+    const weight = a.parameters()[0];
+    const kept = buffer(weight);
+    const pending = weight.data(); // not awaited: the next step overwrites this very buffer
+    train(a, optA, 3);
+    expect(buffer(weight)).toBe(kept);
+    const expected = await b.parameters()[0].data(); // b stopped after 3 steps
+    expect(Array.from(await pending)).toEqual(Array.from(expected));
+    expect(Array.from(await weight.data())).not.toEqual(Array.from(expected));
+    for (const t of [a, b, optA, optB]) t.dispose();
+  });
+
+  it("a conv's forward and its filter gradient in one plan share one im2col", async () => {
+    const x = f.tensor(Float32Array.from({ length: 2 * 9 * 9 * 3 }, (_, i) => Math.sin(i)), [2, 9, 9, 3]);
+    const w = f.tensor(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
+    const dispatchesOf = (targets: () => f.Tensor[]) => {
+      const before = f.stats().dispatches;
+      const made = targets();
+      f.realize(made);
+      const n = f.stats().dispatches - before;
+      return { n, made };
+    };
+    const lossOf = (ww: f.Tensor) => f.sum(f.conv2d(x, ww, { stride: 1, padding: 1 }));
+    const forward = dispatchesOf(() => [f.conv2d(x, w, { stride: 1, padding: 1 })]);
+    const { grads } = f.valueAndGrads(lossOf)(w);
+    const gradientOnly = dispatchesOf(() => [grads[0]]);
+    const both = f.valueAndGrads(lossOf)(w);
+    const together = dispatchesOf(() => [both.value, both.grads[0]]);
+    const sum = dispatchesOf(() => [f.sum(forward.made[0])]).n;
+    expect(together.n).toBe(forward.n + sum + gradientOnly.n - 1);
+    expect(Array.from(await together.made[1].data())).toEqual(Array.from(await gradientOnly.made[0].data()));
+    for (const t of [x, w, ...forward.made, ...gradientOnly.made, ...together.made]) t.dispose();
+  });
+
   it('bad input gives the same error as on cpu, thrown before any GPU work', async () => {
     const bad = () => f.conv2d(f.zeros([1, 4, 4, 1]), f.zeros([7, 7, 1, 1]));
     const before = f.stats();

@@ -79,3 +79,56 @@ export function expectClose(
     }
   }
 }
+
+/** A device wrapper that refuses large buffers as a device out of memory would. */
+export interface OutOfMemoryDevice {
+  /** Pass this to createGpu({ device }). */
+  device: GPUDevice;
+  /** Buffers above this many bytes are refused (default Infinity: none). */
+  refuseAbove: number;
+  /** Sizes refused so far. */
+  refused: number[];
+  /** pushErrorScope('out-of-memory') calls so far. */
+  oomScopes: number;
+}
+
+/**
+ * Wraps a real (Dawn) device. A createBuffer above `refuseAbove` bytes returns an unusable buffer
+ * (created, then destroyed, so it keeps its size but any submit using it fails validation, as an
+ * invalid buffer would) and makes the innermost 'out-of-memory' error scope resolve to
+ * `{ message }`, like a GPUOutOfMemoryError. Everything else goes to the real device.
+ */
+export function simulateOutOfMemory(real: GPUDevice, refuseAbove = Infinity): OutOfMemoryDevice {
+  const scopes: { filter: GPUErrorFilter; error?: { message: string } }[] = [];
+  const sim: OutOfMemoryDevice = { device: undefined as unknown as GPUDevice, refuseAbove, refused: [], oomScopes: 0 };
+  const overrides: Partial<GPUDevice> = {
+    pushErrorScope(filter: GPUErrorFilter) {
+      scopes.push({ filter });
+      if (filter === 'out-of-memory') sim.oomScopes++;
+      real.pushErrorScope(filter);
+    },
+    popErrorScope() {
+      const scope = scopes.pop();
+      return real.popErrorScope().then((error) => error ?? ((scope?.error ?? null) as GPUError | null));
+    },
+    createBuffer(descriptor: GPUBufferDescriptor) {
+      const buffer = real.createBuffer(descriptor);
+      if (descriptor.size > sim.refuseAbove) {
+        sim.refused.push(descriptor.size);
+        const scope = [...scopes].reverse().find((s) => s.filter === 'out-of-memory');
+        if (!scope) throw new Error('test: a large buffer was created outside any out-of-memory error scope');
+        scope.error ??= { message: `Out of memory allocating ${descriptor.size} bytes (simulated)` };
+        buffer.destroy();
+      }
+      return buffer;
+    },
+  };
+  sim.device = new Proxy(real, {
+    get(target, prop) {
+      if (prop in overrides) return overrides[prop as keyof GPUDevice];
+      const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return sim;
+}

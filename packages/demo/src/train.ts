@@ -189,6 +189,7 @@ const trainer = new Trainer(
       showBanner(notice);
       setStatus(notice, 'busy');
     },
+    onCompileProgress: (done, total) => setStatus(`compiling GPU kernels: ${done} of ${total}…`, 'busy'),
   },
   params.seed,
 );

@@ -19,20 +19,24 @@ const isPointwise = (d: WindowDims) =>
   d.windowHeight === 1 && d.windowWidth === 1 && d.strideHeight === 1 && d.strideWidth === 1 &&
   d.padTop === 0 && d.padLeft === 0 && d.outHeight === d.inHeight && d.outWidth === d.inWidth;
 
-function columns(step: Step, x: GPUBuffer, d: WindowDims): GPUBuffer {
+/**
+ * x's im2col columns for `d` (x itself for a pointwise filter), in a step temporary. Pass them as
+ * `cols` to the forward and the filter gradient of the same x so im2col runs once per step.
+ */
+export function conv2dColumns(step: Step, x: GPUBuffer, d: WindowDims): GPUBuffer {
   if (isPointwise(d)) return x;
   const cols = step.temporary(colRows(d) * colCols(d) * 4, 'conv2d cols');
   im2col(step, { x, cols }, d);
   return cols;
 }
 
-/** y[N,Ho,Wo,K] = act(conv(x, filter) + bias). */
+/** y[N,Ho,Wo,K] = act(conv(x, filter) + bias); `cols`: x's columns from conv2dColumns, if made already. */
 export function conv2dForward(
   step: Step,
-  buf: { x: GPUBuffer; filter: GPUBuffer; bias?: GPUBuffer; y: GPUBuffer },
+  buf: { x: GPUBuffer; filter: GPUBuffer; bias?: GPUBuffer; y: GPUBuffer; cols?: GPUBuffer },
   d: ConvDims,
 ): void {
-  const cols = columns(step, buf.x, d);
+  const cols = buf.cols ?? conv2dColumns(step, buf.x, d);
   gemm(step, { a: cols, b: buf.filter, bias: buf.bias, c: buf.y }, {
     m: colRows(d), n: d.outChannels, k: colCols(d), activation: d.activation, variant: d.gemmVariant,
   });
@@ -41,10 +45,10 @@ export function conv2dForward(
 /** dfilter[Fh,Fw,Cin,K] = colsᵀ · dy. */
 export function conv2dBackwardFilter(
   step: Step,
-  buf: { x: GPUBuffer; dy: GPUBuffer; dfilter: GPUBuffer },
+  buf: { x: GPUBuffer; dy: GPUBuffer; dfilter: GPUBuffer; cols?: GPUBuffer },
   d: ConvDims,
 ): void {
-  const cols = columns(step, buf.x, d);
+  const cols = buf.cols ?? conv2dColumns(step, buf.x, d);
   gemm(step, { a: cols, b: buf.dy, c: buf.dfilter }, {
     m: colCols(d), n: d.outChannels, k: colRows(d), transA: true, variant: d.gemmVariant,
   });

@@ -19,8 +19,10 @@ export interface Counters {
   pipelinesCompiled: number;
   /** WebGPU errors that escaped every error scope (each is also logged with console.error). */
   uncapturedErrors: number;
+  /** Buffer creations the device refused for lack of memory (each rejects the next submit). */
+  outOfMemoryErrors: number;
 }
 
 export function newCounters(): Counters {
-  return { submits: 0, dispatches: 0, buffersCreated: 0, bytesLive: 0, bytesPooled: 0, readbacks: 0, bindGroupsCreated: 0, pipelinesCompiled: 0, uncapturedErrors: 0 };
+  return { submits: 0, dispatches: 0, buffersCreated: 0, bytesLive: 0, bytesPooled: 0, readbacks: 0, bindGroupsCreated: 0, pipelinesCompiled: 0, uncapturedErrors: 0, outOfMemoryErrors: 0 };
 }

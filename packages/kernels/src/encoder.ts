@@ -3,13 +3,14 @@
 // submit. All uniforms of a step live in one pooled buffer (an arena at 256-byte offsets), so a
 // steady-state step creates no GPU buffers. submit() is synchronous on the queue (so later
 // writeBuffer calls are ordered after it) and returns a promise that rejects with the WGSL
-// compile log or the validation error if anything in the step was invalid.
+// compile log or the validation error if anything in the step was invalid, or with a
+// GpuOutOfMemoryError if a buffer created since the previous submit could not be allocated.
 
 import type { BindGroupCache } from './bind-group-cache.js';
 import { READBACK_USAGE, UNIFORM_USAGE, type BufferPool } from './buffer-pool.js';
 import type { Counters } from './counters.js';
 import { foldGrid } from './grid.js';
-import type { CachedPipeline, PipelineCache } from './pipeline-cache.js';
+import { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
 import type { Constants, KernelDef } from './kernel.js';
 
 /** What a Step needs from the runtime. */
@@ -56,6 +57,12 @@ export interface DispatchArgs {
   workgroups: number;
 }
 
+/** A pipeline a step will need: what PipelineCache.warm() compiles ahead of time. */
+export interface PipelineNeed {
+  kernel: KernelDef;
+  constants?: Constants;
+}
+
 type Command =
   | { kind: 'dispatch'; pipeline: CachedPipeline; kernel: KernelDef; buffers: readonly GPUBuffer[]; uniformOffset: number; uniformSize: number; grid: [number, number, number] }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size?: number }
@@ -81,8 +88,13 @@ export class Step {
   private arena = new Uint8Array(1024);
   private arenaUsed = 0;
   private submitted = false;
+  private readonly needed = new Map<string, PipelineNeed>();
 
-  constructor(private readonly host: StepHost, readonly label = 'filtro step') {
+  /**
+   * With `collectOnly` the step records nothing to run: its dispatches only note the pipelines
+   * they need (see pipelinesNeeded), and it is discarded instead of submitted.
+   */
+  constructor(private readonly host: StepHost, readonly label = 'filtro step', private readonly options: { collectOnly?: boolean } = {}) {
     host.assertAlive();
   }
 
@@ -97,6 +109,10 @@ export class Step {
       throw new Error(`filtro: ${kernel.family}/${kernel.entry} ${hasUniform ? 'needs' : 'takes no'} uniforms`);
     }
     if (args.workgroups === 0) return;
+    if (this.options.collectOnly) {
+      this.needed.set(PipelineCache.key(kernel, args.constants), { kernel, constants: args.constants });
+      return;
+    }
     const pipeline = this.host.pipelines.get(kernel, args.constants);
     let uniformOffset = 0;
     let uniformSize = 0;
@@ -152,9 +168,22 @@ export class Step {
     });
   }
 
+  /** The pipelines a collect-only step's dispatches asked for, once each. */
+  pipelinesNeeded(): PipelineNeed[] {
+    return [...this.needed.values()];
+  }
+
+  /** Ends a step without running it, returning its temporaries to the pool. */
+  discard(): void {
+    this.assertOpen();
+    this.submitted = true;
+    for (const t of this.temporaries) this.host.pool.release(t);
+  }
+
   /** Encodes everything into one command buffer and submits it once. */
   submit(): Promise<void> {
     this.assertOpen();
+    if (this.options.collectOnly) throw new Error(`filtro: step "${this.label}" only collects pipelines; discard() it`);
     this.submitted = true;
     const { device, pool, counters } = this.host;
     const abandon = (e: Error) => {
@@ -191,13 +220,17 @@ export class Step {
       throw e;
     }
     const scope = device.popErrorScope();
+    // Buffers created since the last submit (this step's uniforms and readbacks included): a device
+    // out of memory is reported here first, as it explains any validation error that follows.
+    const memory = pool.takeFailures();
     // Queue order protects this submit's contents from whoever acquires these next.
     if (uniformBuffer) pool.release(uniformBuffer);
     for (const t of this.temporaries) pool.release(t);
     counters.submits++;
     counters.dispatches += this.dispatchCount;
 
-    const validated = Promise.allSettled([Promise.all(used.map((p) => p.ready)), scope]).then(([compiled, scoped]) => {
+    const validated = Promise.allSettled([Promise.all(used.map((p) => p.ready)), scope, memory]).then(([compiled, scoped, oom]) => {
+      if (oom.status === 'fulfilled' && oom.value) throw oom.value;
       if (compiled.status === 'rejected') throw compiled.reason as Error;
       if (scoped.status === 'rejected') throw scoped.reason as Error;
       if (scoped.value) throw new Error(`filtro: step "${this.label}" failed validation: ${scoped.value.message}`);

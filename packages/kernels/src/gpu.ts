@@ -5,7 +5,7 @@ import { BindGroupCache } from './bind-group-cache.js';
 import { BufferPool, STORAGE_USAGE, type BufferPoolOptions } from './buffer-pool.js';
 import { newCounters, type Counters } from './counters.js';
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
-import { Step, type StepHost, type Tuning } from './encoder.js';
+import { Step, type PipelineNeed, type StepHost, type Tuning } from './encoder.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { loadShaderSources, type ShaderSources } from './shader-source.js';
 
@@ -69,8 +69,24 @@ export class Gpu implements StepHost {
   }
 
   /** A new step: record dispatches with the wrappers, then `await step.submit()`. */
-  step(label?: string): Step {
-    return new Step(this, label);
+  step(label?: string, options?: { collectOnly?: boolean }): Step {
+    return new Step(this, label, options);
+  }
+
+  /**
+   * Compiles pipelines ahead of use, all at once in the background (createComputePipelineAsync), so
+   * a first step does not compile them one by one. Resolves when all are ready.
+   */
+  async precompile(needs: readonly PipelineNeed[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    this.assertAlive();
+    const unique = [...new Map(needs.map((n) => [PipelineCache.key(n.kernel, n.constants), n])).values()];
+    let done = 0;
+    await Promise.all(
+      unique.map(async ({ kernel, constants }) => {
+        await this.pipelines.warm(kernel, constants);
+        onProgress?.(++done, unique.length);
+      }),
+    );
   }
 
   /** A pooled storage buffer (STORAGE | COPY_SRC | COPY_DST) of at least `bytes` bytes; contents undefined. */

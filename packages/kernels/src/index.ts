@@ -5,9 +5,9 @@ export const KERNELS_VERSION = '0.1.0';
 
 export { createGpu, Gpu, type CreateGpuOptions } from './gpu.js';
 export { acquireDevice, DEFAULT_SOFTWARE_ICD, REQUESTED_LIMITS, type AdapterInfo, type DeviceOptions } from './device.js';
-export { BufferPool, sizeClass, STORAGE_USAGE, UNIFORM_USAGE, READBACK_USAGE, type BufferPoolOptions } from './buffer-pool.js';
+export { BufferPool, GpuOutOfMemoryError, formatBytes, sizeClass, STORAGE_USAGE, UNIFORM_USAGE, READBACK_USAGE, type BufferPoolOptions } from './buffer-pool.js';
 export { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
-export { Step, type DispatchArgs, type StepHost, type Tuning } from './encoder.js';
+export { Step, type DispatchArgs, type PipelineNeed, type StepHost, type Tuning } from './encoder.js';
 export { defineKernel, type BindingKind, type Constants, type KernelDef } from './kernel.js';
 export { UniformWriter, uniforms } from './uniforms.js';
 export { foldGrid, groupsFor } from './grid.js';

@@ -44,6 +44,12 @@ export interface Backend {
   release(storage: Storage): void;
   /** Ends a plan: submits what was encoded. */
   flush(): void;
+  /**
+   * Runs `plans` (which realize tensors) without executing anything, notes every GPU pipeline they
+   * would use, and compiles those in parallel; resolves with how many. What `plans` realized holds
+   * no values: dispose it.
+   */
+  precompile?(plans: () => void, onProgress?: (done: number, total: number) => void): Promise<number>;
   /** True once the device behind this backend is gone (a lost GPU); it refuses further work. */
   isLost?(): boolean;
   /** Frees the device and everything on it. */

@@ -18,6 +18,8 @@ import { sizeOf } from '../types.js';
 export interface LoweringContext<A> {
   gpu: Gpu;
   step: Step;
+  /** Per plan: im2col columns by input tensor, made once for a conv's forward and its filter gradient. */
+  columns: Map<TensorSpec, Map<string, GPUBuffer>>;
   inputs: GPUBuffer[];
   outputs: GPUBuffer[];
   inputSpecs: readonly TensorSpec[];
@@ -122,11 +124,24 @@ export function scratchBuffers(op: string, inputSpecs: readonly TensorSpec[], at
   }
 }
 
+/**
+ * The im2col columns of input 0 (a tensor, whose values do not change within a plan) for window
+ * `d`, made at the first conv of the plan that needs them.
+ */
+function columnsOf(c: LoweringContext<unknown>, d: k.WindowDims): GPUBuffer {
+  const key = [d.batch, d.inHeight, d.inWidth, d.channels, d.windowHeight, d.windowWidth, d.strideHeight, d.strideWidth, d.padTop, d.padLeft, d.outHeight, d.outWidth].join(',');
+  let byWindow = c.columns.get(c.inputSpecs[0]);
+  if (!byWindow) c.columns.set(c.inputSpecs[0], (byWindow = new Map()));
+  let cols = byWindow.get(key);
+  if (!cols) byWindow.set(key, (cols = k.conv2dColumns(c.step, c.inputs[0], d)));
+  return cols;
+}
+
 export const lowerings = {
   conv2d: (c: LoweringContext<ConvAttrs>) => {
     const [x, filter, bias] = c.inputs;
     const d = convGeometry('conv2d', c.inputSpecs[0], c.inputSpecs[1], c.attrs);
-    k.conv2dForward(c.step, { x, filter, bias, y: c.outputs[0] }, { ...d, activation: c.attrs.activation });
+    k.conv2dForward(c.step, { x, filter, bias, y: c.outputs[0], cols: columnsOf(c, d) }, { ...d, activation: c.attrs.activation });
   },
   conv2dBackpropInput: (c: LoweringContext<BackpropInputAttrs>) => {
     const d = convGeometry('conv2dBackpropInput', float(c.attrs.inputShape), c.inputSpecs[1], c.attrs);
@@ -134,7 +149,7 @@ export const lowerings = {
   },
   conv2dBackpropFilter: (c: LoweringContext<BackpropFilterAttrs>) => {
     const d = convGeometry('conv2dBackpropFilter', c.inputSpecs[0], float(c.attrs.filterShape), c.attrs);
-    k.conv2dBackwardFilter(c.step, { x: c.inputs[0], dy: c.inputs[1], dfilter: c.outputs[0] }, d);
+    k.conv2dBackwardFilter(c.step, { x: c.inputs[0], dy: c.inputs[1], dfilter: c.outputs[0], cols: columnsOf(c, d) }, d);
   },
   maxPool2d: (c: LoweringContext<PoolAttrs>) => {
     k.maxPoolForward(c.step, { x: c.inputs[0], y: c.outputs[0], argmax: c.outputs[1] }, poolGeometry('maxPool2d', c.inputSpecs[0], c.attrs));

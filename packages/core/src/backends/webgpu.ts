@@ -1,7 +1,7 @@
 // The webgpu backend: each op is encoded into the plan's one Step through @filtro/kernels, and
 // flush() submits it. Buffers come from the runtime's pool; nothing is read back unless asked.
 import { createGpu } from '@filtro/kernels';
-import type { Gpu, Step } from '@filtro/kernels';
+import type { Gpu, PipelineNeed, Step } from '@filtro/kernels';
 import type { OpDef } from '../ops/define-op.js';
 import type { Stats } from '../stats.js';
 import type { HostArray, TensorSpec } from '../types.js';
@@ -22,6 +22,10 @@ export class WebgpuBackend implements Backend {
   private step: Step | null = null;
   private lastSubmit: Promise<void> = Promise.resolve();
   private destroyed = false;
+  /** im2col columns made in the plan being encoded (LoweringContext.columns); they live until its submit. */
+  private readonly columns = new Map<TensorSpec, Map<string, GPUBuffer>>();
+  /** Set while precompile() collects: plans then only note the pipelines they need. */
+  private collected: PipelineNeed[] | null = null;
 
   constructor(readonly gpu: Gpu) {}
 
@@ -79,9 +83,9 @@ export class WebgpuBackend implements Backend {
   ): Storage[] {
     const lower = (lowerings as Record<string, (c: LoweringContext<unknown>) => void>)[op.name];
     if (!lower) throw new Error(`webgpu: op '${op.name}' has no GPU lowering`);
-    this.step ??= this.gpu.step('filtro plan');
+    this.step ??= this.gpu.step('filtro plan', { collectOnly: this.collected !== null });
     const outputs = outputSpecs.map((s, i) => (into?.[i] ? bufferOf(into[i]!) : this.gpu.buffer(bytesOf(s))));
-    lower({ gpu: this.gpu, step: this.step, inputs: inputs.map(bufferOf), outputs, inputSpecs, outputSpecs, attrs });
+    lower({ gpu: this.gpu, step: this.step, columns: this.columns, inputs: inputs.map(bufferOf), outputs, inputSpecs, outputSpecs, attrs });
     return outputs.map((buffer, i): Storage => into?.[i] ?? ({ buffer } satisfies GpuStorage));
   }
 
@@ -96,6 +100,12 @@ export class WebgpuBackend implements Backend {
     if (!this.step) return;
     const step = this.step;
     this.step = null;
+    this.columns.clear();
+    if (this.collected) {
+      this.collected.push(...step.pipelinesNeeded());
+      step.discard();
+      return;
+    }
     const previous = this.lastSubmit;
     const submitted = step.submit();
     // Keep the first failure for the next read, and never leave a rejection unhandled.
@@ -103,9 +113,36 @@ export class WebgpuBackend implements Backend {
     this.lastSubmit.catch(() => {});
   }
 
+  async precompile(plans: () => void, onProgress?: (done: number, total: number) => void): Promise<number> {
+    if (this.collected) throw new Error('webgpu: precompile() is already collecting');
+    const needs: PipelineNeed[] = (this.collected = []);
+    try {
+      plans();
+    } finally {
+      this.collected = null;
+    }
+    let total = 0;
+    await this.gpu.precompile(needs, (done, all) => {
+      total = all;
+      onProgress?.(done, all);
+    });
+    return total;
+  }
+
   async read(storage: Storage, spec: TensorSpec): Promise<HostArray> {
-    await this.lastSubmit;
-    const bytes = await this.gpu.read(bufferOf(storage), bytesOf(spec));
+    // The copy is submitted now, before any later plan can overwrite the storage (updates work in
+    // place); an earlier plan's failure is still reported first.
+    const copied = this.gpu.read(bufferOf(storage), bytesOf(spec));
+    copied.catch(() => {});
+    const last = this.lastSubmit;
+    try {
+      await last;
+    } catch (e) {
+      // Reported once, to this read; later plans that work read normally.
+      if (this.lastSubmit === last) this.lastSubmit = Promise.resolve();
+      throw e;
+    }
+    const bytes = await copied;
     return spec.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 }

@@ -112,6 +112,9 @@ async function main(): Promise<void> {
     say(`resuming from ${options.resume} after epoch ${firstEpoch} (step ${optimizer.steps})`);
   }
   model.summary(say);
+  const compileStart = performance.now();
+  const pipelines = await model.compile(optimizer, { batchSize: options.batch, onNonFinite: options.onNonFinite });
+  if (pipelines > 0) say(`compiled ${pipelines} GPU pipelines in ${((performance.now() - compileStart) / 1000).toFixed(1)} s`);
   // Survives a lost GPU: snapshots every 50 steps, a new device (or cpu) and the snapshot on loss.
   const snapshotEvery = 50;
   const trainer = new f.nn.Trainer(model, optimizer, {

@@ -1,6 +1,7 @@
 // Sequential: layers applied in order, with the training step, prediction and evaluation.
 import { gradients } from '../autograd.js';
-import { FiltroError, checkOptions, fail } from '../errors.js';
+import { currentBackend } from '../backends/registry.js';
+import { FiltroError, checkInt, checkOptions, fail } from '../errors.js';
 import { argmax } from '../ops/argmax.js';
 import { tensor } from '../ops/create.js';
 import { checkNonFinitePolicy } from '../ops/finite-check.js';
@@ -11,7 +12,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { Rng } from '../rng.js';
 import { realize } from '../scheduler.js';
 import type { Tensor } from '../tensor.js';
-import { formatShape } from '../types.js';
+import { formatShape, sizeOf } from '../types.js';
 import type { Layer, LayerShapeInfo } from './layers.js';
 import { initialValues } from './init.js';
 import { saveModel } from './persist.js';
@@ -27,6 +28,13 @@ export interface SequentialOptions {
    * (loading a saved model). Every parameter must be given, with its exact shape.
    */
   weights?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
+}
+
+export interface CompileOptions extends TrainStepOptions {
+  /** Examples per training batch (pipelines may differ with the batch size). */
+  batchSize: number;
+  /** Called as each pipeline becomes ready. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface TrainStepOptions {
@@ -130,10 +138,51 @@ export class Sequential {
   trainStep(x: Tensor, labels: Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): Tensor {
     checkOptions('trainStep', options, ['onNonFinite']);
     const onNonFinite = checkNonFinitePolicy('trainStep', options.onNonFinite ?? 'stop');
+    const { loss, params, grads } = this.lossAndGradients(x, labels);
+    optimizer.step(params, grads, [loss], { loss, onNonFinite });
+    return loss;
+  }
+
+  /**
+   * Compiles every GPU pipeline a training step on batches of `batchSize` needs, in parallel and
+   * ahead of time, so the first step does not compile them one by one. Nothing is run and no weight
+   * changes; on cpu it resolves at once. Resolves with the number of pipelines.
+   */
+  async compile(optimizer: Optimizer, options: CompileOptions): Promise<number> {
+    checkOptions('compile', options, ['batchSize', 'onNonFinite', 'onProgress']);
+    const batchSize = checkInt('compile', 'batchSize', options?.batchSize, 1);
+    const onNonFinite = checkNonFinitePolicy('compile', options.onNonFinite ?? 'stop');
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') fail('compile', 'onProgress must be a function (done, total) => void');
+    const backend = currentBackend();
+    if (!backend.precompile) return 0;
+    const x = tensor(new Float32Array(batchSize * sizeOf(this.inputShape)), [batchSize, ...this.inputShape]);
+    const labels = tensor(new Int32Array(batchSize), [batchSize]);
+    try {
+      return await backend.precompile(() => {
+        const { loss, params, grads } = this.lossAndGradients(x, labels);
+        optimizer.steps++; // the attributes of the first real step
+        try {
+          const plan = optimizer.plan(params, grads, { loss, onNonFinite });
+          try {
+            realize([loss, ...plan.targets]);
+          } finally {
+            plan.abandon();
+          }
+        } finally {
+          optimizer.steps--;
+          loss.dispose();
+        }
+      }, options.onProgress);
+    } finally {
+      x.dispose();
+      labels.dispose();
+    }
+  }
+
+  private lossAndGradients(x: Tensor, labels: Tensor): { loss: Tensor; params: Tensor[]; grads: Tensor[] } {
     const loss = softmaxCrossEntropy(this.forward(x), labels);
     const params = this.parameters();
-    optimizer.step(params, gradients(loss, params), [loss], { loss, onNonFinite });
-    return loss;
+    return { loss, params, grads: gradients(loss, params) };
   }
 
   /** Fraction of examples whose largest output is the label, computed in batches. */

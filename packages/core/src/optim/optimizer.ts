@@ -76,31 +76,63 @@ export abstract class Optimizer {
    * step taken, applied or not (Adam's bias correction follows it).
    */
   step(params: readonly Tensor[], grads: readonly Tensor[], alsoRealize: readonly Tensor[] = [], check?: StepCheck): void {
+    this.steps++;
+    let plan: StepPlan | undefined;
+    try {
+      plan = this.plan(params, grads, check);
+      realize([...alsoRealize, ...plan.targets], { donated: plan.donated });
+    } catch (e) {
+      this.steps--;
+      plan?.abandon();
+      throw e;
+    }
+    plan.commit();
+  }
+
+  /**
+   * @internal The lazy work of step number `this.steps` without running it: what to realize, what
+   * it may overwrite, and how to take the results (commit) or drop them (abandon).
+   */
+  plan(params: readonly Tensor[], grads: readonly Tensor[], check?: StepCheck): StepPlan {
     if (params.length !== grads.length) fail('Optimizer.step', `got ${params.length} parameters but ${grads.length} gradients`);
     if (check !== undefined) {
       checkOptions('Optimizer.step', check, ['loss', 'onNonFinite']);
       checkNonFinitePolicy('Optimizer.step', check.onNonFinite, 'check.onNonFinite');
     }
-    this.steps++;
+    const guard = check && this.numerics.check(check.loss, grads, this.steps, check.onNonFinite);
     let updates: Tensor[][];
-    let guard: PendingCheck | undefined;
     try {
-      guard = check && this.numerics.check(check.loss, grads, this.steps, check.onNonFinite);
       updates = params.map((p, i) => this.update(p, grads[i], guard?.gate));
-      // The old parameters and states are replaced below, so the updates may overwrite them in place.
-      const states = params.flatMap((p) => this.slotNames.map((slot) => this.slots.get(slot)?.get(p)));
-      const donated = [...params, ...states, this.numerics.current].filter((t) => t !== undefined && t !== null);
-      realize([...alsoRealize, ...(guard ? [guard.record] : []), ...updates.flat()], { donated });
     } catch (e) {
-      this.steps--;
       if (guard) this.numerics.abandon(guard);
       throw e;
     }
-    if (guard) this.numerics.commit(guard);
-    params.forEach((p, i) => {
-      const [next, ...state] = updates[i];
-      assign(p, next);
-      state.forEach((t, s) => this.setState(this.slotNames[s], p, t));
-    });
+    // The old parameters and states are replaced on commit, so the updates may overwrite them in place.
+    const states = params.flatMap((p) => this.slotNames.map((slot) => this.slots.get(slot)?.get(p)));
+    return {
+      targets: [...(guard ? [guard.record] : []), ...updates.flat()],
+      donated: [...params, ...states, this.numerics.current].filter((t) => t !== undefined && t !== null),
+      commit: () => {
+        if (guard) this.numerics.commit(guard);
+        params.forEach((p, i) => {
+          const [next, ...state] = updates[i];
+          assign(p, next);
+          state.forEach((t, s) => this.setState(this.slotNames[s], p, t));
+        });
+      },
+      abandon: () => {
+        if (guard) this.numerics.abandon(guard);
+        for (const t of updates.flat()) t.dispose();
+        guard?.record.dispose();
+      },
+    };
   }
+}
+
+/** One optimizer step's lazy work (Optimizer.plan). */
+export interface StepPlan {
+  targets: Tensor[];
+  donated: Tensor[];
+  commit(): void;
+  abandon(): void;
 }

@@ -155,7 +155,7 @@ export async function createJax(device: JaxDevice): Promise<BackendAdapter> {
     async train(data: TrainData): Promise<TrainRunner> {
       const net = jaxLenet(jax, device, data);
       return {
-        async steps(reps) {
+        async steps(reps, settle = false) {
           const hostMs: number[] = [];
           let loss: JArray | null = null;
           for (let i = 0; i < reps; i++) {
@@ -163,6 +163,7 @@ export async function createJax(device: JaxDevice): Promise<BackendAdapter> {
             const t0 = performance.now();
             loss = net.step();
             hostMs.push(performance.now() - t0);
+            if (settle) await loss.ref.data(); // data() consumes a reference; keep ours for dispose()
           }
           const value = (await loss!.data())[0];
           return { hostMs, loss: value };

@@ -169,7 +169,7 @@ export async function runBench(cfg: RunConfig, results: BenchResults, hooks: Run
         await adapter.activate();
         if (what.kind === 'train') {
           const trainer = await adapter.train!(data);
-          const hostMs: number[] = [];
+          let hostMs: number[] = [];
           let firstHost: number | undefined;
           let lastLoss = NaN;
           let failure: unknown;
@@ -177,8 +177,7 @@ export async function runBench(cfg: RunConfig, results: BenchResults, hooks: Run
             const timing = await guarded(
               measure(async (reps) => {
                 const r = await trainer.steps(reps);
-                if (firstHost === undefined) firstHost = r.hostMs[0];
-                else hostMs.push(...r.hostMs);
+                firstHost ??= r.hostMs[0];
                 lastLoss = r.loss;
               }, cfg),
               cfg.cellTimeoutMs,
@@ -186,12 +185,12 @@ export async function runBench(cfg: RunConfig, results: BenchResults, hooks: Run
             );
             if (!Number.isFinite(lastLoss)) throw new Error(`training gave loss ${lastLoss}`);
             const cpuSide = b.endsWith('-cpu') || b.endsWith('-wasm') || b === 'convnetjs';
-            // More host-time samples where the timed runs gave few: steps issued back to back, each
-            // call timed on its own (the device finishes them afterwards).
-            const extra = Math.min(cfg.hostSamples - hostMs.length, Math.floor(cfg.hostBudgetMs / timing.medianMs));
-            if (hostToo && !cpuSide && extra > 0) {
-              const r = await guarded(trainer.steps(extra), cfg.cellTimeoutMs, `${def.id} on ${b} (host samples)`);
-              hostMs.push(...r.hostMs);
+            // Host time from steps of their own, each started once the previous one finished: on a
+            // software adapter the device's work competes with the main thread for the same cores.
+            const samples = Math.max(2, Math.min(cfg.hostSamples, Math.floor(cfg.hostBudgetMs / timing.medianMs)));
+            if (hostToo && !cpuSide) {
+              const r = await guarded(trainer.steps(samples, true), cfg.cellTimeoutMs, `${def.id} on ${b} (host samples)`);
+              hostMs = r.hostMs;
             }
             const cell = measuredCell(row, b, timing.firstMs, timing.samplesMs, timing.reps);
             cell.detail = { lastLoss, ...(trainer.counters?.() ?? {}) };

@@ -155,7 +155,7 @@ export async function createTfjs(name: TfjsBackend): Promise<BackendAdapter> {
     async train(data: TrainData): Promise<TrainRunner> {
       const net = tfLenet(tf, data);
       return {
-        async steps(reps) {
+        async steps(reps, settle = false) {
           const hostMs: number[] = [];
           let loss: TF.Scalar | null = null;
           for (let i = 0; i < reps; i++) {
@@ -163,6 +163,7 @@ export async function createTfjs(name: TfjsBackend): Promise<BackendAdapter> {
             const t0 = performance.now();
             loss = net.step();
             hostMs.push(performance.now() - t0);
+            if (settle) await loss.data();
           }
           const value = (await loss!.data())[0];
           loss!.dispose();

@@ -25,11 +25,11 @@ export interface OpRunner {
 /** One LeNet training step at a time; resolves when the step's loss is known (read back). */
 export interface TrainRunner {
   /**
-   * Runs `reps` training steps, awaiting only the last loss. Returns the main-thread time of each
-   * step's synchronous call (ms), i.e. what the library spends encoding and bookkeeping before the
-   * device finishes, and the last loss.
+   * Runs `reps` training steps, awaiting only the last loss, or with `settle` each step's loss
+   * before the next one starts. Returns the main-thread time of each step's synchronous call (ms),
+   * i.e. what the library spends encoding and bookkeeping, and the last loss.
    */
-  steps(reps: number): Promise<{ hostMs: number[]; loss: number }>;
+  steps(reps: number, settle?: boolean): Promise<{ hostMs: number[]; loss: number }>;
   /** Per-step engine counters where the library has them (filtro). */
   counters?(): Record<string, number> | undefined;
   dispose(): void;

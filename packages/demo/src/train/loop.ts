@@ -43,6 +43,8 @@ export interface TrainerHooks {
   onRunEnd(reason: 'target' | 'paused' | 'error', error?: unknown): Promise<void>;
   /** The GPU device was lost, and then training went on (see ./device-recovery.ts): a sentence to show. */
   onDeviceEvent(notice: string, event: f.nn.TrainerEvent): void;
+  /** Before a run's first step, as each GPU pipeline of the step is compiled (model.compile). */
+  onCompileProgress(done: number, total: number): void;
 }
 
 /** Which optimizer `h` asks for: a change of it makes a new one (its state restarts); a new lr does not. */
@@ -169,6 +171,12 @@ export class Trainer {
     let reason: 'target' | 'paused' | 'error' = 'paused';
     let error: unknown;
     try {
+      // Every GPU pipeline of the step compiled at once, in parallel, instead of one by one during
+      // the first step (quick when they already are).
+      const model = this.model!;
+      const h0 = this.hyper;
+      const optimizer0 = this.ensureOptimizer(h0);
+      await this.gpu.run(() => model.compile(optimizer0, { batchSize: h0.batch, onProgress: (done, total) => this.hooks.onCompileProgress(done, total) }));
       while (!this.stopRequested && this.step < target) {
         const h = this.hyper;
         const optimizer = this.ensureOptimizer(h);
