@@ -2,6 +2,7 @@
 import * as f from '@filtro/core';
 import type { Tensor } from '@filtro/core';
 import { randomArray } from './data.ts';
+import { timeSteps } from './timing.ts';
 import type { BackendAdapter, ConvSpec, GemmSpec, OpRunner, PoolSpec, TrainData, TrainRunner } from './types.ts';
 
 /** One element of `t` (a 1-element readback), computed in the same plan as `t` itself. */
@@ -79,18 +80,12 @@ export async function createFiltro(backend: 'webgpu' | 'cpu'): Promise<BackendAd
       let perStep: Record<string, number> | undefined;
       return {
         async steps(reps, settle = false) {
-          const hostMs: number[] = [];
           const before = f.stats();
-          let loss: Tensor | null = null;
-          for (let i = 0; i < reps; i++) {
-            loss?.dispose();
-            const t0 = performance.now();
-            loss = model.trainStep(x, y, optimizer);
-            hostMs.push(performance.now() - t0);
-            if (settle) await loss.data();
-          }
-          const value = (await loss!.data())[0];
-          loss!.dispose();
+          const result = await timeSteps(reps, settle, {
+            step: () => model.trainStep(x, y, optimizer),
+            read: async (loss: Tensor) => (await loss.data())[0],
+            dispose: (loss) => loss.dispose(),
+          });
           const after = f.stats();
           perStep = {
             submits: (after.submits - before.submits) / reps,
@@ -99,7 +94,7 @@ export async function createFiltro(backend: 'webgpu' | 'cpu'): Promise<BackendAd
             pipelinesCompiled: (after.pipelinesCompiled - before.pipelinesCompiled) / reps,
             readbacks: (after.readbacks - before.readbacks) / reps,
           };
-          return { hostMs, loss: value };
+          return result;
         },
         counters: () => perStep,
         dispose: () => {

@@ -6,6 +6,7 @@
 import type * as JaxNs from '@jax-js/jax';
 import type { Array as JArray } from '@jax-js/jax';
 import { hwioToOihw, lenetWeights, nhwcToNchw, oneHot, randomArray } from './data.ts';
+import { timeSteps } from './timing.ts';
 import type { BackendAdapter, ConvSpec, GemmSpec, OpRunner, PoolSpec, TrainData, TrainRunner } from './types.ts';
 
 export type JaxDevice = 'webgpu' | 'wasm';
@@ -155,19 +156,12 @@ export async function createJax(device: JaxDevice): Promise<BackendAdapter> {
     async train(data: TrainData): Promise<TrainRunner> {
       const net = jaxLenet(jax, device, data);
       return {
-        async steps(reps, settle = false) {
-          const hostMs: number[] = [];
-          let loss: JArray | null = null;
-          for (let i = 0; i < reps; i++) {
-            loss?.dispose();
-            const t0 = performance.now();
-            loss = net.step();
-            hostMs.push(performance.now() - t0);
-            if (settle) await loss.ref.data(); // data() consumes a reference; keep ours for dispose()
-          }
-          const value = (await loss!.data())[0];
-          return { hostMs, loss: value };
-        },
+        steps: (reps, settle = false) =>
+          timeSteps(reps, settle, {
+            step: net.step,
+            read: async (loss: JArray) => (await loss.ref.data())[0], // data() consumes a reference; keep ours for dispose()
+            dispose: (loss) => loss.dispose(),
+          }),
         dispose: net.dispose,
       };
     },

@@ -3,6 +3,7 @@
 // 128 relu → dense 10, softmax cross-entropy, Adam 1e-3), written with plain tf ops as a user would.
 import type * as TF from '@tensorflow/tfjs';
 import { lenetWeights, randomArray } from './data.ts';
+import { timeSteps } from './timing.ts';
 import type { BackendAdapter, ConvSpec, GemmSpec, OpRunner, PoolSpec, TrainData, TrainRunner } from './types.ts';
 
 export type TfjsBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -155,20 +156,12 @@ export async function createTfjs(name: TfjsBackend): Promise<BackendAdapter> {
     async train(data: TrainData): Promise<TrainRunner> {
       const net = tfLenet(tf, data);
       return {
-        async steps(reps, settle = false) {
-          const hostMs: number[] = [];
-          let loss: TF.Scalar | null = null;
-          for (let i = 0; i < reps; i++) {
-            loss?.dispose();
-            const t0 = performance.now();
-            loss = net.step();
-            hostMs.push(performance.now() - t0);
-            if (settle) await loss.data();
-          }
-          const value = (await loss!.data())[0];
-          loss!.dispose();
-          return { hostMs, loss: value };
-        },
+        steps: (reps, settle = false) =>
+          timeSteps(reps, settle, {
+            step: net.step,
+            read: async (loss: TF.Scalar) => (await loss.data())[0],
+            dispose: (loss) => loss.dispose(),
+          }),
         dispose: net.dispose,
       };
     },

@@ -19,6 +19,32 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** How the training rows drive one library's step: make the loss, read it (not consuming it), free it. */
+export interface StepLoop<L> {
+  step(): L;
+  read(loss: L): Promise<number>;
+  dispose(loss: L): void;
+}
+
+/**
+ * TrainRunner.steps for any library: `reps` steps, each synchronous step() call timed on its own
+ * (host ms), with `settle` each loss read before the next step starts; resolves with the last loss.
+ */
+export async function timeSteps<L>(reps: number, settle: boolean, loop: StepLoop<L>): Promise<{ hostMs: number[]; loss: number }> {
+  const hostMs: number[] = [];
+  let loss: L | undefined;
+  for (let i = 0; i < reps; i++) {
+    if (loss !== undefined) loop.dispose(loss);
+    const t0 = performance.now();
+    loss = loop.step();
+    hostMs.push(performance.now() - t0);
+    if (settle) await loop.read(loss);
+  }
+  const value = await loop.read(loss!);
+  loop.dispose(loss!);
+  return { hostMs, loss: value };
+}
+
 /** Lets the page paint and the event loop breathe between runs. */
 export const yieldToBrowser = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
