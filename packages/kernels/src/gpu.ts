@@ -75,9 +75,10 @@ export class Gpu implements StepHost {
 
   /**
    * Compiles pipelines ahead of use, all at once in the background (createComputePipelineAsync), so
-   * a first step does not compile them one by one. Resolves when all are ready.
+   * a first step does not compile them one by one. Resolves, when all are ready, with how many
+   * distinct pipelines there were.
    */
-  async precompile(needs: readonly PipelineNeed[], onProgress?: (done: number, total: number) => void): Promise<void> {
+  async precompile(needs: readonly PipelineNeed[], onProgress?: (done: number, total: number) => void): Promise<number> {
     this.assertAlive();
     const unique = [...new Map(needs.map((n) => [PipelineCache.key(n.kernel, n.constants), n])).values()];
     let done = 0;
@@ -87,6 +88,7 @@ export class Gpu implements StepHost {
         onProgress?.(++done, unique.length);
       }),
     );
+    return unique.length;
   }
 
   /** A pooled storage buffer (STORAGE | COPY_SRC | COPY_DST) of at least `bytes` bytes; contents undefined. */

@@ -121,12 +121,7 @@ export class WebgpuBackend implements Backend {
     } finally {
       this.collected = null;
     }
-    let total = 0;
-    await this.gpu.precompile(needs, (done, all) => {
-      total = all;
-      onProgress?.(done, all);
-    });
-    return total;
+    return this.gpu.precompile(needs, onProgress);
   }
 
   async read(storage: Storage, spec: TensorSpec): Promise<HostArray> {

@@ -59,8 +59,9 @@ export class NumericsGuard {
     check.start?.dispose();
   }
 
-  /** Drops a check whose plan failed; the record stays as it was. */
+  /** Drops a check whose plan failed or was never meant to run; the record stays as it was. */
   abandon(check: PendingCheck): void {
+    check.record.dispose();
     check.start?.dispose();
   }
 

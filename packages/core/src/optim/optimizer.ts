@@ -123,7 +123,6 @@ export abstract class Optimizer {
       abandon: () => {
         if (guard) this.numerics.abandon(guard);
         for (const t of updates.flat()) t.dispose();
-        guard?.record.dispose();
       },
     };
   }
