@@ -249,9 +249,11 @@ export class Trainer {
     const predicted = f.argmax(logits);
     const params = model.parameters();
     try {
-      optimizer.step(params, f.gradients(loss, params), [loss, predicted]);
+      // Checked on the device like model.trainStep: a NaN or ±Inf stops the updates, and the read
+      // below ends the run with an error naming the step and the layer.
+      optimizer.step(params, f.gradients(loss, params), [loss, predicted], { loss, onNonFinite: 'stop' });
       if (!read) return null;
-      const [l, p] = await Promise.all([loss.data(), predicted.data()]);
+      const [l, p] = await Promise.all([loss.data(), predicted.data(), f.nn.checkNumerics(model, optimizer)]);
       let right = 0;
       for (let i = 0; i < b.size; i++) if (p[i] === b.labels[i]) right++;
       return { loss: l[0], accuracy: right / b.size };
