@@ -10,14 +10,15 @@
 //   if any x is non-finite. After the init and one dispatch per tensor the flag holds, as i32, −1
 //   (all finite) or the smallest index of a tensor holding NaN or ±Inf, whatever the order.
 // step_health:            0 health rw i32[5]  1 verdict read i32[1]  2 gate rw i32[1]
-//   3 hu HealthParams { step, stop }. One thread. Folds a step's verdict (the output of
-//   first_non_finite) into the record [skipped, stopStep, stopTensor, lastBadStep, lastBadTensor],
-//   in place, and writes the gate: −1 if the update applies, else the tensor that holds it
-//   back. Same rule as stepHealthOp in packages/core/src/ops/finite-check.ts.
+//   3 step_number read i32[1]  4 hu HealthParams { stop }. The update's number is a buffer, not
+//   a uniform, so a recorded step replays with buffer writes only. One thread. Folds a step's
+//   verdict (the output of first_non_finite) into the record [skipped, stopStep, stopTensor,
+//   lastBadStep, lastBadTensor], in place, and writes the gate: −1 if the update applies, else
+//   the tensor that holds it back. Same rule as stepHealthOp in packages/core/src/ops/finite-check.ts.
 // Override: WG. Grid: one thread per element, linear (step_health: one workgroup of one).
 
 struct Params { n: u32, index: u32, _pad0: u32, _pad1: u32 }
-struct HealthParams { step: i32, stop: u32, _pad0: u32, _pad1: u32 }
+struct HealthParams { stop: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
 
 override WG: u32 = 64u;
 
@@ -28,7 +29,8 @@ override WG: u32 = 64u;
 @group(0) @binding(0) var<storage, read_write> health: array<i32>;
 @group(0) @binding(1) var<storage, read> verdict: array<i32>;
 @group(0) @binding(2) var<storage, read_write> gate: array<i32>;
-@group(0) @binding(3) var<uniform> hu: HealthParams;
+@group(0) @binding(3) var<storage, read> step_number: array<i32>;
+@group(0) @binding(4) var<uniform> hu: HealthParams;
 
 @compute @workgroup_size(WG)
 fn finite_check(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -62,12 +64,13 @@ const LAST_BAD_TENSOR = 4u;
 fn step_health() {
   var h = array<i32, 5>(health[0], health[1], health[2], health[3], health[4]);
   let v = verdict[0];
+  let t = step_number[0];
   let stopped = h[STOP_STEP] != -1;
   if (v != -1) {
-    h[LAST_BAD_STEP] = hu.step;
+    h[LAST_BAD_STEP] = t;
     h[LAST_BAD_TENSOR] = v;
     if (hu.stop == 1u && !stopped) {
-      h[STOP_STEP] = hu.step;
+      h[STOP_STEP] = t;
       h[STOP_TENSOR] = v;
     }
   }

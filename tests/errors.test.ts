@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import * as f from '../packages/core/src/index.js';
 import { Rng } from '../packages/core/src/rng.js';
+import { apply } from '../packages/core/src/graph.js';
+import { adamUpdateOp, sgdUpdateOp } from '../packages/core/src/ops/optimizer-updates.js';
 
 /** A minus sign as the engine may print it (U+2212 or ASCII). */
 const M = '[−-]';
@@ -241,6 +243,27 @@ describe('optimizers', () => {
   it('SGD momentum 1', () => rejects(() => new f.optim.SGD({ lr: 0.1, momentum: 1 }), [/^SGD:/, /momentum/, /\[0, 1\)/]));
   it('Adam beta1 1', () => rejects(() => new f.optim.Adam({ beta1: 1 }), [/^Adam:/, /beta1/, /\[0, 1\)/]));
   it('Adam unknown option', () => rejects(() => new f.optim.Adam({ learningRate: 0.1 } as never), [/^Adam:/, /unknown option 'learningRate'/]));
+});
+
+describe('optimizer update ops: the per-step values (hyper) are a float32 input of a fixed length', () => {
+  const gate = () => f.tensor(Int32Array.of(-1), []);
+  const hyper = (...values: number[]) => f.tensor(Float32Array.from(values), [values.length]);
+  it('sgdUpdate: hyper [2] instead of [1]', () =>
+    rejects(() => apply(sgdUpdateOp, [z(4, 3), z(4, 3), hyper(0.1, 0.2)], { momentum: 0 }), [/^sgdUpdate:/, /hyper \(input 2\)/, /float32 \[1\]/, /\[lr\]/, /got float32 \[2\]$/]));
+  it('sgdUpdate with momentum: a scalar hyper, gated', () =>
+    rejects(() => apply(sgdUpdateOp, [z(4, 3), z(4, 3), z(4, 3), f.scalar(0.1), gate()], { momentum: 0.9 }), [/^sgdUpdate:/, /hyper \(input 3\)/, /float32 \[1\]/, /got float32 \[\]$/]));
+  it('sgdUpdate with momentum but no hyper', () =>
+    rejects(() => apply(sgdUpdateOp, [z(4, 3), z(4, 3), z(4, 3)], { momentum: 0.9 }), [/^sgdUpdate:/, /expects \[p, g, v, hyper\]/, /got 3 inputs/]));
+  it('sgdUpdate without momentum: the velocity given where hyper goes', () =>
+    rejects(() => apply(sgdUpdateOp, [z(4, 3), z(4, 3), z(4, 3)], { momentum: 0 }), [/^sgdUpdate:/, /hyper \(input 2\)/, /got float32 \[4,3\]$/]));
+  it('adamUpdate: hyper [1] instead of [3]', () =>
+    rejects(() => apply(adamUpdateOp, [z(5), z(5), z(5), z(5), hyper(0.01), gate()], { beta1: 0.9, beta2: 0.999, eps: 1e-8 }), [/^adamUpdate:/, /hyper \(input 4\)/, /float32 \[3\]/, new RegExp(`\\[lr, 1 ${M} beta1\\^t, 1 ${M} beta2\\^t\\]`), /got float32 \[1\]$/]));
+  it('adamUpdate: an int32 hyper [3] is taken for a gate, and rejected', () =>
+    rejects(() => apply(adamUpdateOp, [z(5), z(5), z(5), z(5), f.tensor(Int32Array.of(1, 1, 1), [3])], { beta1: 0.9, beta2: 0.999, eps: 1e-8 }), [/^adamUpdate:/, /gate \(last input\) must be an int32 scalar/, /got int32 \[3\]$/]));
+  it('adamUpdate: no hyper', () =>
+    rejects(() => apply(adamUpdateOp, [z(5), z(5), z(5), z(5)], { beta1: 0.9, beta2: 0.999, eps: 1e-8 }), [/^adamUpdate:/, /expects \[p, g, m, v, hyper\]/, /got 4 inputs/]));
+  it('adamUpdate: a state of another shape is still named', () =>
+    rejects(() => apply(adamUpdateOp, [z(5), z(5), z(5), z(4), hyper(0.01, 0.1, 0.001)], { beta1: 0.9, beta2: 0.999, eps: 1e-8 }), [/^adamUpdate:/, /float32 \[5\]/, /got \[4\] float32/]));
 });
 
 describe('disposed tensors', () => {

@@ -70,7 +70,7 @@ describe.each(['cpu', 'webgpu'] as const)('%s backend', (backend) => {
     const fresh = () => f.tensor(Int32Array.from([0, -1, -1, -1, -1]), [5]);
     const verdict = (v: number) => f.tensor(Int32Array.of(v), []);
     const fold = async (h: f.Tensor, v: number, step: number, policy: f.NonFinitePolicy) => {
-      const { health, gate } = f.stepHealth(h, verdict(v), { step, policy });
+      const { health, gate } = f.stepHealth(h, verdict(v), f.tensor(Int32Array.of(step), []), { policy });
       return { health: await read(health), gate: (await read(gate))[0], next: health };
     };
     expect(await fold(fresh(), -1, 1, 'stop')).toMatchObject({ health: [0, -1, -1, -1, -1], gate: -1 });
@@ -204,9 +204,13 @@ describe('options and arguments are validated before anything runs', () => {
     expect(() => f.firstNonFinite([f.tensor(Int32Array.of(1), [1])])).toThrow(/^firstNonFinite: tensor 0 must be float32, got int32 \[1\]$/);
     const health = f.tensor(Int32Array.from([0, -1, -1, -1, -1]), [5]);
     const verdict = f.tensor(Int32Array.of(-1), []);
-    expect(() => f.stepHealth(f.tensor(Int32Array.of(0, 0), [2]), verdict, { step: 1, policy: 'stop' })).toThrow(/^stepHealth: health must be int32 \[5\], got int32 \[2\]$/);
-    expect(() => f.stepHealth(health, f.scalar(-1), { step: 1, policy: 'stop' })).toThrow(/^stepHealth: verdict must be an int32 scalar, got float32 \[\]$/);
-    expect(() => f.stepHealth(health, verdict, { step: 1.5, policy: 'skip' })).toThrow(/^stepHealth: step must be an integer ≥ 0, got 1.5$/);
-    expect(() => f.stepHealth(health, verdict, { step: 1, policy: 'go' as never })).toThrow(/^stepHealth: policy must be 'stop' or 'skip', got "go"$/);
+    const step = f.tensor(Int32Array.of(1), []);
+    expect(() => f.stepHealth(f.tensor(Int32Array.of(0, 0), [2]), verdict, step, { policy: 'stop' })).toThrow(/^stepHealth: health must be int32 \[5\], got int32 \[2\]$/);
+    expect(() => f.stepHealth(health, f.scalar(-1), step, { policy: 'stop' })).toThrow(/^stepHealth: verdict must be an int32 scalar, got float32 \[\]$/);
+    expect(() => f.stepHealth(health, verdict, f.tensor(Int32Array.of(1), [1]), { policy: 'skip' })).toThrow(/^stepHealth: step must be an int32 scalar, got int32 \[1\]$/);
+    expect(() => f.stepHealth(health, verdict, f.scalar(1), { policy: 'skip' })).toThrow(/^stepHealth: step must be an int32 scalar, got float32 \[\]$/);
+    expect(() => f.stepHealth(health, verdict, { step: 1, policy: 'skip' } as never, undefined as never)).toThrow(/^stepHealth: step must be a Tensor, got object$/);
+    expect(() => f.stepHealth(health, verdict, step, { step: 1, policy: 'skip' } as never)).toThrow(/^stepHealth: unknown option 'step' \(known: policy\)$/);
+    expect(() => f.stepHealth(health, verdict, step, { policy: 'go' as never })).toThrow(/^stepHealth: policy must be 'stop' or 'skip', got "go"$/);
   });
 });

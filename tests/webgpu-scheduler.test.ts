@@ -90,7 +90,12 @@ describe('webgpu scheduler', () => {
     model.dispose();
     optimizer.dispose();
     const params = 2 * (3 * 3 * 1 * 4 + 4 + 64 * 16 + 16 + 16 * 3 + 3) * 4; // weights + momentum
-    expect(held - f.stats().bytesLive).toBe(params + 5 * 4); // + the int32 [5] record of non-finite steps
+    const record = 5 * 4; // the int32 [5] record of non-finite steps
+    const { x, y } = batch(0);
+    const recorded = (x.size + y.size + 1 + 1 + 1) * 4; // the recorded step's batch, labels, loss, lr and step number
+    x.dispose();
+    y.dispose();
+    expect(held - f.stats().bytesLive).toBe(params + record + recorded);
   });
 
   it('is deterministic: the same seed gives bit-identical weights after 20 steps (no float sum depends on timing)', async () => {

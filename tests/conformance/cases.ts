@@ -160,8 +160,8 @@ function numericsCases(): ConformanceCase[] {
   const fresh = [0, -1, -1, -1, -1];
   const health = (name: string, record: number[], verdict: number, policy: 'stop' | 'skip', expected: { health: number[]; gate: number }): ConformanceCase[] =>
     (['health', 'gate'] as const).map((out) => ({
-      name: `stepHealth ${name} (${out})`, op: 'stepHealth', inputs: [ints([5], record), ints([], [verdict])],
-      forward: (f, h, v) => f.stepHealth(h, v, { step: 7, policy })[out], expected: out === 'health' ? expected.health : [expected.gate],
+      name: `stepHealth ${name} (${out})`, op: 'stepHealth', inputs: [ints([5], record), ints([], [verdict]), ints([], [7])],
+      forward: (f, h, v, step) => f.stepHealth(h, v, step, { policy })[out], expected: out === 'health' ? expected.health : [expected.gate],
     }));
   return [
     first('all finite, the largest floats included', [floats([3], [1, -3.4e38, 3.4e38]), floats([], [0])], -1),

@@ -55,8 +55,10 @@ describe.each(['cpu', 'webgpu'] as const)('%s backend', (backend) => {
     expect(compareResults(expected.get(c.name)!, actual)).toBeNull();
   });
 
-  it('optimizer updates (SGD, SGD with momentum, Adam) match the reference over three steps', async () => {
-    const weights = async (make: () => f.optim.Optimizer) => {
+  it('optimizer updates (SGD, SGD with momentum, Adam; gated by the check or not) match the reference over three steps', async () => {
+    // trainStep gates every update by the finite check; Optimizer.step without a check does not.
+    // The learning rate changes after the first step: the per-step hyper tensor must follow it.
+    const weights = async (make: () => f.optim.SGD | f.optim.Adam, checked: boolean) => {
       const model = new f.nn.Sequential(
         [new f.nn.Conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }), new f.nn.AvgPool2d({ size: 2 }), new f.nn.Flatten(), new f.nn.Dense({ units: 4 })],
         { inputShape: [7, 7, 2], seed: 3 },
@@ -64,18 +66,29 @@ describe.each(['cpu', 'webgpu'] as const)('%s backend', (backend) => {
       const x = f.tensor(Float32Array.from({ length: 5 * 7 * 7 * 2 }, (_, i) => Math.sin(i * 1.3)), [5, 7, 7, 2]);
       const y = f.tensor(Int32Array.from([0, 1, 2, 3, 1]), [5]);
       const optimizer = make();
-      for (let i = 0; i < 3; i++) model.trainStep(x, y, optimizer).dispose();
-      return Promise.all(model.parameters().map((p) => p.data()));
+      for (let i = 0; i < 3; i++) {
+        if (checked) model.trainStep(x, y, optimizer).dispose();
+        else {
+          const loss = f.softmaxCrossEntropy(model.forward(x), y);
+          const params = model.parameters();
+          optimizer.step(params, f.gradients(loss, params), [loss]);
+          loss.dispose();
+        }
+        if (i === 0) optimizer.lr *= 0.5;
+      }
+      return Promise.all([...model.parameters(), ...optimizer.stateTensors().map((s) => s.tensor)].map((p) => p.data()));
     };
     const makers = [() => new f.optim.SGD({ lr: 0.1 }), () => new f.optim.SGD({ lr: 0.05, momentum: 0.9 }), () => new f.optim.Adam({ lr: 0.01 })];
     for (const make of makers) {
-      const got = await weights(make);
-      await f.setBackend('cpu');
-      setCpuFastPath(false);
-      const want = await weights(make);
-      setCpuFastPath(true);
-      await f.setBackend(backend);
-      expect(compareResults({ outputs: want }, { outputs: got })).toBeNull();
+      for (const checked of [true, false]) {
+        const got = await weights(make, checked);
+        await f.setBackend('cpu');
+        setCpuFastPath(false);
+        const want = await weights(make, checked);
+        setCpuFastPath(true);
+        await f.setBackend(backend);
+        expect(compareResults({ outputs: want }, { outputs: got }), `${make().kind} checked=${checked}`).toBeNull();
+      }
     }
   });
 });

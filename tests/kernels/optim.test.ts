@@ -1,5 +1,6 @@
 // optim.wgsl against float64 loops over several steps: SGD, SGD with momentum, Adam (bias
-// correction by step t), with and without weight decay, and gated by a verdict; and finite.wgsl.
+// correction by step t, passed in the hyper buffer), with and without weight decay, and gated by a
+// verdict; and finite.wgsl (the step number passed in a buffer).
 
 import { describe, expect, it } from 'vitest';
 import { adamStep, checkFinite, firstNonFinite, sgdStep, stepHealth } from '../../packages/kernels/src/index.js';
@@ -17,6 +18,7 @@ describe('optim', () => {
       const gp = gpu.upload(Float32Array.from(p));
       const gv = gpu.upload(new Float32Array(n));
       const lr = 0.1;
+      const hyper = gpu.upload(Float32Array.of(lr));
       for (let step = 0; step < 3; step++) {
         const g = rand(n);
         for (let i = 0; i < n; i++) {
@@ -25,13 +27,12 @@ describe('optim', () => {
           p[i] -= lr * (momentum ? v[i] : grad);
         }
         const gg = gpu.upload(g);
-        await run(gpu, (s) => sgdStep(s, { param: gp, grad: gg, velocity: momentum ? gv : undefined }, { n, lr, momentum, weightDecay }));
+        await run(gpu, (s) => sgdStep(s, { param: gp, grad: gg, hyper, velocity: momentum ? gv : undefined }, { n, momentum, weightDecay }));
         gpu.release(gg);
       }
       expectClose(await readF32(gpu, gp, n), p, `sgd n=${n} momentum=${momentum}`);
       if (momentum) expectClose(await readF32(gpu, gv, n), v, 'velocity');
-      gpu.release(gp);
-      gpu.release(gv);
+      for (const b of [gp, gv, hyper]) gpu.release(b);
     }
   });
 
@@ -53,8 +54,10 @@ describe('optim', () => {
           p[i] -= (lr * (m[i] / (1 - b1 ** t))) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
         }
         const gg = gpu.upload(g);
-        await run(gpu, (s) => adamStep(s, { param: gp, grad: gg, m: gm, v: gv }, { n, lr, t, beta1: b1, beta2: b2, eps, weightDecay }));
+        const hyper = gpu.upload(Float32Array.of(lr, 1 - b1 ** t, 1 - b2 ** t));
+        await run(gpu, (s) => adamStep(s, { param: gp, grad: gg, m: gm, v: gv, hyper }, { n, beta1: b1, beta2: b2, eps, weightDecay }));
         gpu.release(gg);
+        gpu.release(hyper);
       }
       expectClose(await readF32(gpu, gp, n), p, `adam n=${n} param`);
       expectClose(await readF32(gpu, gm, n), m, 'adam m');
@@ -72,15 +75,16 @@ describe('gated updates', () => {
     for (const [verdict, applies] of [[-1, true], [0, false], [3, false]] as const) {
       const gate = gpu.upload(Int32Array.of(verdict));
       const grad = gpu.upload(rand(n));
+      const [sgdHyper, adamHyper] = [Float32Array.of(0.1), Float32Array.of(0.1, 0.1, 0.001)].map((x) => gpu.upload(x));
       const [p, v, m, a] = [rand(n), rand(n), rand(n, 0, 1), rand(n, 0, 1)].map((x) => gpu.upload(x));
       const before = await Promise.all([p, v, m, a].map(bits));
       await run(gpu, (s) => {
-        sgdStep(s, { param: p, grad, velocity: v, gate }, { n, lr: 0.1, momentum: 0.9 });
-        adamStep(s, { param: m, grad, m: v, v: a, gate }, { n, lr: 0.1, t: 1 });
+        sgdStep(s, { param: p, grad, hyper: sgdHyper, velocity: v, gate }, { n, momentum: 0.9 });
+        adamStep(s, { param: m, grad, m: v, v: a, hyper: adamHyper, gate }, { n });
       });
       const after = await Promise.all([p, v, m, a].map(bits));
       after.forEach((b, i) => (applies ? expect(b, `verdict ${verdict} buffer ${i}`).not.toEqual(before[i]) : expect(b, `verdict ${verdict} buffer ${i}`).toEqual(before[i])));
-      for (const b of [gate, grad, p, v, m, a]) gpu.release(b);
+      for (const b of [gate, grad, sgdHyper, adamHyper, p, v, m, a]) gpu.release(b);
     }
   });
 });
@@ -97,10 +101,17 @@ describe('finite', () => {
     }
     const health = gpu.upload(Int32Array.from([0, -1, -1, -1, -1]));
     const gate = gpu.buffer(4);
-    await run(gpu, (s) => stepHealth(s, { health, verdict: out, gate }, { step: 9, stop: true }));
+    const stepNumber = gpu.upload(Int32Array.of(9));
+    await run(gpu, (s) => stepHealth(s, { health, verdict: out, gate, step: stepNumber }, { stop: true }));
     expect(Array.from(await readI32(gpu, health, 5))).toEqual([1, 9, 2, 9, 2]);
     expect(Array.from(await readI32(gpu, gate, 1))).toEqual([2]);
-    for (const b of [out, finite, nan, inf, health, gate]) gpu.release(b);
+    // The step number is read from its buffer when the step runs: rewrite it, then fold another bad verdict under skip.
+    gpu.write(stepNumber, Int32Array.of(12));
+    await run(gpu, (s) => firstNonFinite(s, { xs: [{ x: finite, n: 300 }, { x: nan, n: 2 }], out }));
+    await run(gpu, (s) => stepHealth(s, { health, verdict: out, gate, step: stepNumber }, { stop: false }));
+    expect(Array.from(await readI32(gpu, health, 5))).toEqual([2, 9, 2, 12, 1]);
+    expect(Array.from(await readI32(gpu, gate, 1))).toEqual([1]);
+    for (const b of [out, finite, nan, inf, health, gate, stepNumber]) gpu.release(b);
   });
 
 

@@ -31,6 +31,13 @@ function pendingNodes(targets: readonly Tensor[]): Node[] {
   return order;
 }
 
+/** The realized tensors that the pending work of `targets` reads (its inputs from outside the plan). */
+export function planInputs(targets: readonly Tensor[]): Tensor[] {
+  const inputs = new Set<Tensor>();
+  for (const node of pendingNodes(targets)) for (const t of node.inputs) if (!t.node) inputs.add(t);
+  return [...inputs];
+}
+
 export interface RealizeOptions {
   /**
    * Realized tensors whose values the caller will not read again (parameters an optimizer is about

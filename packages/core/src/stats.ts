@@ -18,6 +18,8 @@ export interface Stats {
   pipelinesCompiled: number;
   /** GPU bind groups created; 0 on cpu, and 0 per step once a training step repeats. */
   bindGroupsCreated: number;
+  /** Training steps run by replaying a recorded step (model.trainStep on webgpu) rather than building it. */
+  stepsReplayed: number;
 }
 
 const counters: Stats = {
@@ -29,6 +31,7 @@ const counters: Stats = {
   readbacks: 0,
   pipelinesCompiled: 0,
   bindGroupsCreated: 0,
+  stepsReplayed: 0,
 };
 
 /** The live counters object, mutated in place by the engine. */

@@ -73,6 +73,11 @@ export class Tensor implements TensorSpec {
     this.readback = null;
   }
 
+  /** @internal Its storage was overwritten in place (by a replayed step): a cached readback is stale. */
+  overwritten(): void {
+    this.readback = null;
+  }
+
   /** @internal Throws a clear error when a disposed tensor is used. */
   assertUsable(fn: string): void {
     if (this.disposed) fail(fn, `tensor #${this.id} ${formatShape(this.shape)} was disposed and cannot be used`);

@@ -133,6 +133,21 @@ export class BufferPool {
   }
 
   /**
+   * Takes `buffer` back out of the free lists, as if acquired again; false (and nothing done) when
+   * it is not pooled there (held by someone, or never the pool's). Release it as usual later.
+   */
+  claim(buffer: GPUBuffer): boolean {
+    const list = this.free.get(key(buffer.usage, buffer.size));
+    const at = list ? list.indexOf(buffer) : -1;
+    if (at < 0) return false;
+    list!.splice(at, 1);
+    this.counters.bytesPooled -= buffer.size;
+    this.live.add(buffer);
+    this.counters.bytesLive += buffer.size;
+    return true;
+  }
+
+  /**
    * The out-of-memory failures of buffers created since the last call, as one promise resolving to
    * the first failure (or undefined); undefined when no buffer was created (the steady state).
    * Step.submit() folds it into its result, so the submit after a failed creation rejects.

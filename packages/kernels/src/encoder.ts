@@ -1,4 +1,5 @@
-// A Step records dispatches (and clears, copies, readbacks) and submits them as ONE command buffer.
+// A Step records dispatches (and clears, copies, readbacks) and submits them as ONE command buffer,
+// or keeps them as a Recording to submit again and again (record()).
 // Pipelines are looked up at record time; bind groups and the step's uniform buffer are made at
 // submit. All uniforms of a step live in one pooled buffer (an arena at 256-byte offsets), so a
 // steady-state step creates no GPU buffers. submit() is synchronous on the queue (so later
@@ -12,6 +13,7 @@ import type { Counters } from './counters.js';
 import { foldGrid } from './grid.js';
 import { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
 import type { Constants, KernelDef } from './kernel.js';
+import { encodeCommands, Recording, submitVerdict, type EncodedCommand } from './recording.js';
 
 /** What a Step needs from the runtime. */
 export interface StepHost {
@@ -229,12 +231,7 @@ export class Step {
     counters.submits++;
     counters.dispatches += this.dispatchCount;
 
-    const validated = Promise.allSettled([Promise.all(used.map((p) => p.ready)), scope, memory]).then(([compiled, scoped, oom]) => {
-      if (oom.status === 'fulfilled' && oom.value) throw oom.value;
-      if (compiled.status === 'rejected') throw compiled.reason as Error;
-      if (scoped.status === 'rejected') throw scoped.reason as Error;
-      if (scoped.value) throw new Error(`filtro: step "${this.label}" failed validation: ${scoped.value.message}`);
-    });
+    const validated = submitVerdict(this.label, used, scope, memory);
     this.reads.forEach((r, i) => {
       const buffer = staging[i];
       const mapped = buffer.mapAsync(0x1 /* GPUMapMode.READ */).then(() => {
@@ -254,29 +251,54 @@ export class Step {
   }
 
   private encode(uniformBuffer: GPUBuffer | undefined, staging: GPUBuffer[]): GPUCommandBuffer {
-    const { device } = this.host;
-    const maxBinding = device.limits.maxStorageBufferBindingSize;
-    const encoder = device.createCommandEncoder({ label: this.label });
-    let pass: GPUComputePassEncoder | undefined;
-    for (const c of this.commands) {
-      if (c.kind === 'dispatch') {
-        pass ??= encoder.beginComputePass({ label: this.label });
-        const uniform = uniformBuffer && c.uniformSize > 0 ? { buffer: uniformBuffer, offset: c.uniformOffset, size: c.uniformSize } : undefined;
-        const group = this.host.bindGroups.get(c.pipeline.key, c.pipeline.layout, c.kernel.bindings, c.buffers, uniform, maxBinding);
-        pass.setPipeline(c.pipeline.pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
-      } else {
-        // Clears and copies are encoder commands: they end the current compute pass.
-        pass?.end();
-        pass = undefined;
-        if (c.kind === 'clear') encoder.clearBuffer(c.buffer, c.offset, c.size);
-        else encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
-      }
-    }
-    pass?.end();
+    const encoder = this.host.device.createCommandEncoder({ label: this.label });
+    encodeCommands(encoder, this.resolve(uniformBuffer), this.label);
     this.reads.forEach((r, i) => encoder.copyBufferToBuffer(r.src, r.offset, staging[i], 0, r.size));
     return encoder.finish();
+  }
+
+  /** The commands with their pipelines and bind groups looked up (bind groups come from the cache). */
+  private resolve(uniformBuffer: GPUBuffer | undefined): EncodedCommand[] {
+    const maxBinding = this.host.device.limits.maxStorageBufferBindingSize;
+    return this.commands.map((c): EncodedCommand => {
+      if (c.kind !== 'dispatch') return c;
+      const uniform = uniformBuffer && c.uniformSize > 0 ? { buffer: uniformBuffer, offset: c.uniformOffset, size: c.uniformSize } : undefined;
+      const group = this.host.bindGroups.get(c.pipeline.key, c.pipeline.layout, c.kernel.bindings, c.buffers, uniform, maxBinding);
+      return { kind: 'dispatch', pipeline: c.pipeline.pipeline, group, grid: c.grid };
+    });
+  }
+
+  /**
+   * Ends the step without submitting it and keeps its work as a Recording, to submit with replay()
+   * as often as wanted. The recording owns its uniforms and temporaries, and takes out of the pool
+   * every pooled buffer the work uses that nobody holds once recording ends (the intermediates
+   * released while it was encoded), so nothing else can be handed them. The buffers it uses that
+   * are still held (inputs, parameters, outputs) must keep their contents' meaning between
+   * replays: that is the caller's contract. Steps with reads cannot be recorded.
+   */
+  record(): Recording {
+    this.assertOpen();
+    if (this.options.collectOnly) throw new Error(`filtro: step "${this.label}" only collects pipelines; discard() it`);
+    if (this.reads.length > 0) throw new Error(`filtro: step "${this.label}" reads buffers back; a recording cannot`);
+    this.host.assertAlive();
+    this.submitted = true;
+    const { pool, device } = this.host;
+    const owned = [...this.temporaries];
+    const used = new Set<GPUBuffer>();
+    for (const c of this.commands) {
+      if (c.kind === 'dispatch') for (const b of c.buffers) used.add(b);
+      else if (c.kind === 'clear') used.add(c.buffer);
+      else used.add(c.src).add(c.dst);
+    }
+    for (const b of used) if (pool.claim(b)) owned.push(b);
+    let uniformBuffer: GPUBuffer | undefined;
+    if (this.arenaUsed > 0) {
+      uniformBuffer = pool.acquire(this.arenaUsed, UNIFORM_USAGE, `${this.label} uniforms`);
+      device.queue.writeBuffer(uniformBuffer, 0, this.arena, 0, this.arenaUsed);
+      owned.push(uniformBuffer);
+    }
+    const pipelines = [...new Set(this.commands.flatMap((c) => (c.kind === 'dispatch' ? [c.pipeline] : [])))];
+    return new Recording(this.host, this.label, this.resolve(uniformBuffer), pipelines, owned, this.dispatchCount);
   }
 
   private reserve(bytes: number): void {

@@ -13,7 +13,7 @@ export const FINITE_KERNELS = {
   check: defineKernel('finite', 'finite_check', ['read', 'write', 'uniform']),
   firstInit: defineKernel('finite', 'first_non_finite_init', ['read', 'write', 'uniform']),
   first: defineKernel('finite', 'first_non_finite', ['read', 'write', 'uniform']),
-  health: defineKernel('finite', 'step_health', ['write', 'read', 'write', 'uniform']),
+  health: defineKernel('finite', 'step_health', ['write', 'read', 'write', 'read', 'uniform']),
 };
 
 /** Length of the int32 record stepHealth keeps: [skipped, stopStep, stopTensor, lastBadStep, lastBadTensor]. */
@@ -53,22 +53,23 @@ export function firstNonFinite(step: Step, buf: { xs: readonly { x: GPUBuffer; n
 }
 
 /**
- * Folds a step's verdict (firstNonFinite's out) into the record `health`, in place, for update
- * number `step`; gate[0] = −1 if the update applies, else the index of the tensor that holds it
- * back. With `stop`, a non-finite step also holds back every later one.
+ * Folds a step's verdict (firstNonFinite's out) into the record `health`, in place, for the update
+ * whose number is step[0] (int32, a buffer so that a recorded step replays with buffer writes
+ * only); gate[0] = −1 if the update applies, else the index of the tensor that holds it back.
+ * With `stop`, a non-finite step also holds back every later one.
  */
 export function stepHealth(
   step: Step,
-  buf: { health: GPUBuffer; verdict: GPUBuffer; gate: GPUBuffer },
-  d: { step: number; stop: boolean },
+  buf: { health: GPUBuffer; verdict: GPUBuffer; gate: GPUBuffer; step: GPUBuffer },
+  d: { stop: boolean },
 ): void {
-  needDims({ step: d.step }, 'stepHealth');
   needBytes(buf.health, HEALTH_LENGTH, 'stepHealth health');
   needBytes(buf.verdict, 1, 'stepHealth verdict');
   needBytes(buf.gate, 1, 'stepHealth gate');
+  needBytes(buf.step, 1, 'stepHealth step');
   step.dispatch(FINITE_KERNELS.health, {
-    buffers: [buf.health, buf.verdict, buf.gate],
-    uniforms: uniforms().i32(d.step).u32(d.stop ? 1 : 0).bytes(),
+    buffers: [buf.health, buf.verdict, buf.gate, buf.step],
+    uniforms: uniforms().u32(d.stop ? 1 : 0).bytes(),
     workgroups: 1,
   });
 }

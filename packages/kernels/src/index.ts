@@ -8,6 +8,7 @@ export { acquireDevice, DEFAULT_SOFTWARE_ICD, REQUESTED_LIMITS, type AdapterInfo
 export { BufferPool, GpuOutOfMemoryError, formatBytes, sizeClass, STORAGE_USAGE, UNIFORM_USAGE, READBACK_USAGE, type BufferPoolOptions } from './buffer-pool.js';
 export { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
 export { Step, type DispatchArgs, type PipelineNeed, type StepHost, type Tuning } from './encoder.js';
+export { Recording, type BufferCopy, type ReplayIO } from './recording.js';
 export { defineKernel, type BindingKind, type Constants, type KernelDef } from './kernel.js';
 export { UniformWriter, uniforms } from './uniforms.js';
 export { foldGrid, groupsFor } from './grid.js';

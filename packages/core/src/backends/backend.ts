@@ -50,6 +50,11 @@ export interface Backend {
    * no values: dispose it.
    */
   precompile?(plans: () => void, onProgress?: (done: number, total: number) => void): Promise<number>;
+  /**
+   * Runs `plan` (which realizes tensors in exactly one plan) with its work recorded instead of
+   * run: nothing executes until replay(). Null when the plan realized nothing.
+   */
+  capture?(plan: () => void): CapturedPlan | null;
   /** True once the device behind this backend is gone (a lost GPU); it refuses further work. */
   isLost?(): boolean;
   /** Frees the device and everything on it. */
@@ -58,4 +63,24 @@ export interface Backend {
   counters?(): Partial<Stats>;
   /** Copies storage back to the host. */
   read(storage: Storage, spec: TensorSpec): Promise<HostArray>;
+}
+
+/**
+ * A plan's work kept for replay (Backend.capture). Each replay runs exactly the recorded work on
+ * the storages it recorded, so values that change between replays must be written into recorded
+ * storages (`writes`, `copies`) rather than baked in.
+ */
+export interface CapturedPlan {
+  /**
+   * Runs the recorded work once: first `writes` (host data) and `copies` fill recorded storages,
+   * then the work runs, then each of `outputs` (recorded storage) is copied into new storage,
+   * returned in order. One submit.
+   */
+  replay(
+    writes: readonly { into: Storage; data: HostArray }[],
+    copies: readonly { from: Storage; into: Storage; bytes: number }[],
+    outputs: readonly { from: Storage; bytes: number }[],
+  ): Storage[];
+  /** Frees what the recording holds; replay() throws afterwards. */
+  dispose(): void;
 }

@@ -100,9 +100,13 @@ function copyInto(step: Step, from: GPUBuffer[], to: GPUBuffer[], n: number): vo
   });
 }
 
-/** An update op's value inputs and its optional gate (the int32 last input). */
-function gated(c: LoweringContext<unknown>): { values: GPUBuffer[]; gate?: GPUBuffer } {
-  return hasGate(c.inputSpecs) ? { values: c.inputs.slice(0, -1), gate: c.inputs[c.inputs.length - 1] } : { values: c.inputs };
+/**
+ * An update op's value inputs, its per-step values (`hyper`, the last float input: it is read by
+ * the kernel, never copied to an output) and its optional gate (the int32 last input).
+ */
+function gated(c: LoweringContext<unknown>): { values: GPUBuffer[]; hyper: GPUBuffer; gate?: GPUBuffer } {
+  const floats = hasGate(c.inputSpecs) ? c.inputs.slice(0, -1) : c.inputs;
+  return { values: floats.slice(0, -1), hyper: floats[floats.length - 1], gate: hasGate(c.inputSpecs) ? c.inputs[c.inputs.length - 1] : undefined };
 }
 
 /** Temporary buffers an op's lowering allocates besides its outputs (the im2col columns of conv2d). */
@@ -209,25 +213,25 @@ export const lowerings = {
   // The outputs start as copies of the inputs, so an update the gate holds back leaves them as they were.
   sgdUpdate: (c: LoweringContext<SgdAttrs>) => {
     const n = count(c);
-    const { values: [param, grad, velocity], gate } = gated(c);
+    const { values: [param, grad, velocity], hyper, gate } = gated(c);
     copyInto(c.step, velocity ? [param, velocity] : [param], c.outputs, n);
-    k.sgdStep(c.step, { param: c.outputs[0], grad, velocity: c.outputs[1], gate }, { n, lr: c.attrs.lr, momentum: c.attrs.momentum });
+    k.sgdStep(c.step, { param: c.outputs[0], grad, hyper, velocity: c.outputs[1], gate }, { n, momentum: c.attrs.momentum });
   },
   adamUpdate: (c: LoweringContext<AdamAttrs>) => {
     const n = count(c);
-    const { values: [param, grad, m, v], gate } = gated(c);
+    const { values: [param, grad, m, v], hyper, gate } = gated(c);
     copyInto(c.step, [param, m, v], c.outputs, n);
-    const { lr, beta1, beta2, eps, step } = c.attrs;
-    k.adamStep(c.step, { param: c.outputs[0], grad, m: c.outputs[1], v: c.outputs[2], gate }, { n, lr, beta1, beta2, eps, t: step });
+    const { beta1, beta2, eps } = c.attrs;
+    k.adamStep(c.step, { param: c.outputs[0], grad, m: c.outputs[1], v: c.outputs[2], hyper, gate }, { n, beta1, beta2, eps });
   },
   firstNonFinite: (c: LoweringContext<unknown>) => {
     k.firstNonFinite(c.step, { xs: c.inputs.map((x, i) => ({ x, n: sizeOf(c.inputSpecs[i].shape) })), out: c.outputs[0] });
   },
   stepHealth: (c: LoweringContext<StepHealthAttrs>) => {
-    const [health, verdict] = c.inputs;
+    const [health, verdict, step] = c.inputs;
     // A byte copy: the record's int32 −1 is a NaN bit pattern that a float copy need not keep.
     if (health !== c.outputs[0]) c.step.copy(health, c.outputs[0], sizeOf(c.inputSpecs[0].shape) * 4);
-    k.stepHealth(c.step, { health: c.outputs[0], verdict, gate: c.outputs[1] }, { step: c.attrs.step, stop: c.attrs.policy === 'stop' });
+    k.stepHealth(c.step, { health: c.outputs[0], verdict, gate: c.outputs[1], step }, { stop: c.attrs.policy === 'stop' });
   },
 } satisfies Record<string, Lowering<never>>;
 

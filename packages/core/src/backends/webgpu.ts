@@ -1,12 +1,12 @@
 // The webgpu backend: each op is encoded into the plan's one Step through @filtro/kernels, and
 // flush() submits it. Buffers come from the runtime's pool; nothing is read back unless asked.
 import { createGpu } from '@filtro/kernels';
-import type { Gpu, PipelineNeed, Step } from '@filtro/kernels';
+import type { Gpu, PipelineNeed, Recording, Step } from '@filtro/kernels';
 import type { OpDef } from '../ops/define-op.js';
 import type { Stats } from '../stats.js';
 import type { HostArray, TensorSpec } from '../types.js';
 import { bytesOf } from '../types.js';
-import type { Backend, BackendInfo, Storage } from './backend.js';
+import type { Backend, BackendInfo, CapturedPlan, Storage } from './backend.js';
 import { fail } from '../errors.js';
 import { lowerings, scratchBuffers } from './webgpu-lowering.js';
 import type { LoweringContext } from './webgpu-lowering.js';
@@ -26,6 +26,8 @@ export class WebgpuBackend implements Backend {
   private readonly columns = new Map<TensorSpec, Map<string, GPUBuffer>>();
   /** Set while precompile() collects: plans then only note the pipelines they need. */
   private collected: PipelineNeed[] | null = null;
+  /** Set while capture() records: the plan's step is kept, not submitted. */
+  private recorded: Recording[] | null = null;
 
   constructor(readonly gpu: Gpu) {}
 
@@ -106,11 +108,59 @@ export class WebgpuBackend implements Backend {
       step.discard();
       return;
     }
+    if (this.recorded) {
+      this.recorded.push(step.record());
+      return;
+    }
+    this.settleAfter(step.submit());
+  }
+
+  /** Chains a submit's verdict after the earlier ones', for the next read to report. */
+  private settleAfter(submitted: Promise<void>): void {
     const previous = this.lastSubmit;
-    const submitted = step.submit();
     // Keep the first failure for the next read, and never leave a rejection unhandled.
     this.lastSubmit = previous.then(() => submitted);
     this.lastSubmit.catch(() => {});
+  }
+
+  capture(plan: () => void): CapturedPlan | null {
+    if (this.recorded || this.collected) throw new Error('webgpu: capture() inside capture() or precompile()');
+    const recorded: Recording[] = (this.recorded = []);
+    try {
+      plan();
+    } catch (e) {
+      for (const r of recorded) r.dispose();
+      throw e;
+    } finally {
+      this.recorded = null;
+    }
+    if (recorded.length > 1) {
+      for (const r of recorded) r.dispose();
+      throw new Error(`webgpu: capture() needs exactly one plan, got ${recorded.length}`);
+    }
+    const [recording] = recorded;
+    if (!recording) return null;
+    return {
+      replay: (writes, copies, outputs) => {
+        const fresh = outputs.map(({ bytes }) => this.gpu.buffer(bytes));
+        try {
+          this.settleAfter(
+            recording.replay({
+              writes: writes.map(({ into, data }) => ({ buffer: bufferOf(into), data })),
+              before: copies.map(({ from, into, bytes }) => ({ src: bufferOf(from), dst: bufferOf(into), size: bytes })),
+              after: outputs.map(({ from, bytes }, i) => ({ src: bufferOf(from), dst: fresh[i], size: bytes })),
+            }),
+          );
+        } catch (e) {
+          for (const b of fresh) this.gpu.release(b);
+          throw e;
+        }
+        return fresh.map((buffer): Storage => ({ buffer }) satisfies GpuStorage);
+      },
+      dispose: () => {
+        if (!this.destroyed) recording.dispose();
+      },
+    };
   }
 
   async precompile(plans: () => void, onProgress?: (done: number, total: number) => void): Promise<number> {

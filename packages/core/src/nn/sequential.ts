@@ -11,8 +11,9 @@ import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Rng } from '../rng.js';
 import { realize } from '../scheduler.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { formatShape, sizeOf } from '../types.js';
+import { CapturedStep } from './captured-step.js';
 import type { Layer, LayerShapeInfo } from './layers.js';
 import { initialValues } from './init.js';
 import { saveModel } from './persist.js';
@@ -54,6 +55,8 @@ export class Sequential {
   readonly outputShape: readonly number[];
   readonly seed: number;
   private readonly built: BuiltLayer[] = [];
+  /** Recorded training steps by batch shape and policy (the full batch and an epoch's last, smaller one). */
+  private readonly captures = new Map<string, CapturedStep>();
 
   constructor(readonly layers: Layer[], options: SequentialOptions) {
     checkOptions('Sequential', options, ['inputShape', 'seed', 'weights']);
@@ -138,9 +141,38 @@ export class Sequential {
   trainStep(x: Tensor, labels: Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): Tensor {
     checkOptions('trainStep', options, ['onNonFinite']);
     const onNonFinite = checkNonFinitePolicy('trainStep', options.onNonFinite ?? 'stop');
+    // Where the backend can record a plan (webgpu), the step is recorded once and replayed while the
+    // batch shape, the optimizer and the parameters' storage stay the same (CapturedStep).
+    const key = `${x?.dtype}[${x?.shape}] ${labels?.dtype}[${labels?.shape}] ${onNonFinite}`;
+    const captured = this.captures.get(key);
+    if (captured?.matches(x, labels, optimizer, onNonFinite)) return captured.step(x, labels);
+    captured?.dispose();
+    this.captures.delete(key);
+    if (this.canRecord(x, labels)) {
+      const recorded = CapturedStep.record((xx, yy) => this.lossAndGradients(xx, yy), x, labels, optimizer, onNonFinite);
+      if (recorded) {
+        if (recorded.captured) this.keepCapture(key, recorded.captured);
+        return recorded.loss;
+      }
+    }
     const { loss, params, grads } = this.lossAndGradients(x, labels);
     optimizer.step(params, grads, [loss], { loss, onNonFinite });
     return loss;
+  }
+
+  /** A batch a recorded step can copy in: realized tensors of the current backend (others take the plain path, and its errors). */
+  private canRecord(x: Tensor, labels: Tensor): boolean {
+    const backend = currentBackend();
+    return [x, labels].every((t) => t instanceof Tensor && !t.isDisposed && t.isRealized && t.allocation!.backend === backend);
+  }
+
+  private keepCapture(key: string, captured: CapturedStep): void {
+    if (this.captures.size >= 2) {
+      const [oldest] = this.captures.keys();
+      this.captures.get(oldest)!.dispose();
+      this.captures.delete(oldest);
+    }
+    this.captures.set(key, captured);
   }
 
   /**
@@ -160,13 +192,14 @@ export class Sequential {
     try {
       return await backend.precompile(() => {
         const { loss, params, grads } = this.lossAndGradients(x, labels);
-        optimizer.steps++; // the attributes of the first real step
+        optimizer.steps++; // the step number and hyperparameters of the first real step
         try {
           const plan = optimizer.plan(params, grads, { loss, onNonFinite });
           try {
             realize([loss, ...plan.targets]);
           } finally {
             plan.abandon();
+            for (const p of plan.perStep) p.tensor.dispose();
           }
         } finally {
           optimizer.steps--;
@@ -207,6 +240,8 @@ export class Sequential {
 
   /** Frees every parameter's storage; the model cannot be used afterwards. */
   dispose(): void {
+    for (const c of this.captures.values()) c.dispose();
+    this.captures.clear();
     for (const p of this.parameters()) p.dispose();
   }
 

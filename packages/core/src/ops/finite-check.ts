@@ -2,8 +2,9 @@
 // gradient) first holds NaN or ±Inf, and a small int32 record of such steps that also decides
 // whether the optimizer updates apply (their gate). Nothing here is read back; the record is read
 // only when someone asks (optim/numerics-guard.ts). Neither op is differentiable.
-import { checkDType, checkInt, checkOptions, describe, fail } from '../errors.js';
+import { checkDType, checkOptions, describe, fail } from '../errors.js';
 import { apply, apply1 } from '../graph.js';
+import { requireTensor } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import type { TensorSpec } from '../types.js';
 import { defineOp } from './define-op.js';
@@ -48,13 +49,13 @@ export function firstNonFinite(tensors: readonly Tensor[]): Tensor {
 }
 
 export interface StepHealthAttrs {
-  /** The update this verdict belongs to (the optimizer's step count, from 1). */
-  step: number;
   policy: NonFinitePolicy;
 }
 
 /**
- * Inputs [health int32 [5], verdict int32 []] → [health', gate int32 []]. A verdict other than −1
+ * Inputs [health int32 [5], verdict int32 [], step int32 []] → [health', gate int32 []]. `step` is
+ * the update this verdict belongs to (the optimizer's step count, from 1); it is an input, not an
+ * attribute, so that it can change from step to step without a new plan. A verdict other than −1
  * becomes the last bad step; under 'stop' the first one also becomes the stop step, after which
  * no update applies. The gate is −1 when this step's update applies, else the index of the tensor
  * that holds it back; every update not applied counts as skipped.
@@ -62,18 +63,18 @@ export interface StepHealthAttrs {
 export const stepHealthOp = defineOp<StepHealthAttrs>({
   name: 'stepHealth',
   inPlace: [[0, 0]],
-  outputs(specs, { step, policy }) {
-    if (specs.length !== 2) fail('stepHealth', `expects [health, verdict], got ${specs.length} inputs`);
-    const [health, verdict] = specs;
+  outputs(specs, { policy }) {
+    if (specs.length !== 3) fail('stepHealth', `expects [health, verdict, step], got ${specs.length} inputs`);
+    const [health, verdict, step] = specs;
     if (health.dtype !== 'int32' || health.shape.length !== 1 || health.shape[0] !== HEALTH_START.length) {
       fail('stepHealth', `health must be int32 [${HEALTH_START.length}], got ${describe(health)}`);
     }
     if (verdict.dtype !== 'int32' || verdict.shape.length !== 0) fail('stepHealth', `verdict must be an int32 scalar, got ${describe(verdict)}`);
-    checkInt('stepHealth', 'step', step, 0);
+    if (step.dtype !== 'int32' || step.shape.length !== 0) fail('stepHealth', `step must be an int32 scalar, got ${describe(step)}`);
     checkNonFinitePolicy('stepHealth', policy, 'policy');
     return [health, VERDICT];
   },
-  reference([health, [verdict]], _specs, { step, policy }) {
+  reference([health, [verdict], [step]], _specs, { policy }) {
     const h = Int32Array.from(health);
     const stopped = h[HEALTH.stopStep] !== -1;
     if (verdict !== -1) {
@@ -91,10 +92,14 @@ export const stepHealthOp = defineOp<StepHealthAttrs>({
   },
 });
 
-/** Folds a step's verdict (firstNonFinite) into the health record; see stepHealthOp. */
-export function stepHealth(health: Tensor, verdict: Tensor, attrs: StepHealthAttrs): { health: Tensor; gate: Tensor } {
-  if (attrs === undefined) fail('stepHealth', "needs attrs { step, policy }");
-  checkOptions('stepHealth', attrs, ['step', 'policy']);
-  const [next, gate] = apply(stepHealthOp, [health, verdict], attrs);
+/**
+ * Folds a step's verdict (firstNonFinite) into the health record, for update number `step` (an
+ * int32 scalar tensor); see stepHealthOp.
+ */
+export function stepHealth(health: Tensor, verdict: Tensor, step: Tensor, attrs: StepHealthAttrs): { health: Tensor; gate: Tensor } {
+  requireTensor('stepHealth', step, 'step');
+  if (attrs === undefined) fail('stepHealth', 'needs attrs { policy }');
+  checkOptions('stepHealth', attrs, ['policy']);
+  const [next, gate] = apply(stepHealthOp, [health, verdict, step], attrs);
   return { health: next, gate };
 }

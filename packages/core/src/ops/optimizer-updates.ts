@@ -1,5 +1,7 @@
 // Parameter updates as ops, so weights and optimizer state never leave the device. They return
-// new values; the optimizer then points each parameter at its new storage. Each takes an optional
+// new values; the optimizer then points each parameter at its new storage. What changes from one
+// step to the next (the learning rate, Adam's bias corrections) comes in a small float32 input,
+// `hyper`, so a recorded step can be replayed with buffer writes only. Each takes an optional
 // last input, the gate: an int32 scalar (stepHealth's, see finite-check.ts) that lets the update
 // apply only when it is −1; otherwise the outputs are the inputs unchanged.
 import { describe, fail } from '../errors.js';
@@ -34,28 +36,39 @@ function checkSameShapes(fn: string, specs: readonly TensorSpec[]): void {
   }
 }
 
+/** The per-step values input (the last value input), after checking it is float32 [`length`] holding `holds`. */
+function checkHyper(fn: string, values: readonly TensorSpec[], length: number, holds: string): void {
+  const hyper = values[values.length - 1];
+  if (hyper.dtype !== 'float32' || hyper.shape.length !== 1 || hyper.shape[0] !== length) {
+    fail(fn, `hyper (input ${values.length - 1}) must be float32 [${length}] holding ${holds}, got ${describe(hyper)}`);
+  }
+}
+
 export interface SgdAttrs {
-  lr: number;
   momentum: number;
 }
 
 /**
- * Inputs [p, g, v, gate?] → [p', v'] with v' = momentum·v + g and p' = p − lr·v'.
- * Without momentum: inputs [p, g, gate?] → [p'] with p' = p − lr·g (no velocity is kept).
+ * Inputs [p, g, v, hyper, gate?] → [p', v'] with v' = momentum·v + g and p' = p − lr·v', where
+ * hyper is float32 [1] holding [lr] (an input, not an attribute, so that it can change from step to
+ * step without a new plan). Without momentum: inputs [p, g, hyper, gate?] → [p'] with
+ * p' = p − lr·g (no velocity is kept).
  */
 export const sgdUpdateOp = defineOp<SgdAttrs>({
   name: 'sgdUpdate',
   inPlace: [[0, 0], [1, 2]],
   outputs(specs, { momentum }) {
     const values = valueSpecs('sgdUpdate', specs);
-    checkSameShapes('sgdUpdate', values);
-    if (values.length !== (momentum === 0 ? 2 : 3)) fail('sgdUpdate', `expects ${momentum === 0 ? '[p, g]' : '[p, g, v]'} and an optional gate, got ${specs.length} inputs`);
+    if (values.length !== (momentum === 0 ? 3 : 4)) fail('sgdUpdate', `expects ${momentum === 0 ? '[p, g, hyper]' : '[p, g, v, hyper]'} and an optional gate, got ${specs.length} inputs`);
+    checkHyper('sgdUpdate', values, 1, '[lr]');
+    checkSameShapes('sgdUpdate', values.slice(0, -1));
     return momentum === 0 ? [values[0]] : [values[0], values[0]];
   },
-  reference(inputs, specs, { lr, momentum }) {
+  reference(inputs, specs, { momentum }) {
     const held = heldBack(inputs, specs, momentum === 0 ? [0] : [0, 2]);
     if (held) return held;
     const [p, g, v] = inputs;
+    const [lr] = inputs[momentum === 0 ? 2 : 3];
     const velocity = new Float32Array(p.length);
     const next = new Float32Array(p.length);
     for (let i = 0; i < p.length; i++) {
@@ -67,33 +80,33 @@ export const sgdUpdateOp = defineOp<SgdAttrs>({
 });
 
 export interface AdamAttrs {
-  lr: number;
   beta1: number;
   beta2: number;
   eps: number;
-  /** 1 for the first update; drives the bias correction. */
-  step: number;
 }
 
-/** Inputs [p, g, m, v, gate?] → [p', m', v'] (Kingma & Ba, with bias correction). */
+/**
+ * Inputs [p, g, m, v, hyper, gate?] → [p', m', v'] (Kingma & Ba, with bias correction). hyper is
+ * float32 [3] holding [lr, 1 − beta1^t, 1 − beta2^t] for update number t (from 1): the values that
+ * change from step to step are inputs, computed by the caller, not attributes.
+ */
 export const adamUpdateOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
   inPlace: [[0, 0], [1, 2], [2, 3]],
   outputs(specs) {
     const values = valueSpecs('adamUpdate', specs);
-    checkSameShapes('adamUpdate', values);
-    if (values.length !== 4) fail('adamUpdate', `expects [p, g, m, v] and an optional gate, got ${specs.length} inputs`);
+    if (values.length !== 5) fail('adamUpdate', `expects [p, g, m, v, hyper] and an optional gate, got ${specs.length} inputs`);
+    checkHyper('adamUpdate', values, 3, '[lr, 1 − beta1^t, 1 − beta2^t]');
+    checkSameShapes('adamUpdate', values.slice(0, -1));
     return [values[0], values[0], values[0]];
   },
-  reference(inputs, specs, { lr, beta1, beta2, eps, step }) {
+  reference(inputs, specs, { beta1, beta2, eps }) {
     const held = heldBack(inputs, specs, [0, 2, 3]);
     if (held) return held;
-    const [p, g, m, v] = inputs;
+    const [p, g, m, v, [lr, c1, c2]] = inputs;
     const next = new Float32Array(p.length);
     const m2 = new Float32Array(p.length);
     const v2 = new Float32Array(p.length);
-    const c1 = 1 - beta1 ** step;
-    const c2 = 1 - beta2 ** step;
     for (let i = 0; i < p.length; i++) {
       m2[i] = beta1 * m[i] + (1 - beta1) * g[i];
       v2[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];

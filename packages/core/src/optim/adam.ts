@@ -34,9 +34,13 @@ export class Adam extends Optimizer {
     return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps };
   }
 
-  protected update(param: Tensor, grad: Tensor, gate?: Tensor): Tensor[] {
-    const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
-    const inputs = [param, grad, this.state('m', param), this.state('v', param)];
-    return apply(adamUpdateOp, gate ? [...inputs, gate] : inputs, attrs);
+  /** [lr, 1 − beta1^t, 1 − beta2^t] for step t = `steps`: the bias corrections in float64, then rounded to float32. */
+  protected hyperparameters(): Float32Array {
+    return Float32Array.of(this.lr, 1 - this.beta1 ** this.steps, 1 - this.beta2 ** this.steps);
+  }
+
+  protected update(param: Tensor, grad: Tensor, hyper: Tensor, gate?: Tensor): Tensor[] {
+    const inputs = [param, grad, this.state('m', param), this.state('v', param), hyper];
+    return apply(adamUpdateOp, gate ? [...inputs, gate] : inputs, { beta1: this.beta1, beta2: this.beta2, eps: this.eps });
   }
 }

@@ -36,14 +36,14 @@ export class NumericsGuard {
   private skippedAtLastRead = 0;
 
   /**
-   * The lazy check of update `step`: the gate its updates take (−1: apply) and the new record.
-   * Realize the record in the same plan as the updates, then commit() it, or abandon() it if the
-   * plan failed.
+   * The lazy check of the update whose number `step` holds (an int32 scalar tensor, which stays the
+   * caller's): the gate its updates take (−1: apply) and the new record. Realize the record in the
+   * same plan as the updates, then commit() it, or abandon() it if the plan failed.
    */
-  check(loss: Tensor, grads: readonly Tensor[], step: number, policy: NonFinitePolicy): PendingCheck {
+  check(loss: Tensor, grads: readonly Tensor[], step: Tensor, policy: NonFinitePolicy): PendingCheck {
     const verdict = firstNonFinite([loss, ...grads]);
     const start = this.record ? null : tensor(Int32Array.from(HEALTH_START), [HEALTH_START.length]);
-    const { health, gate } = stepHealth(this.record ?? start!, verdict, { step, policy });
+    const { health, gate } = stepHealth(this.record ?? start!, verdict, step, { policy });
     return { gate, record: health, start };
   }
 

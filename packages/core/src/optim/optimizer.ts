@@ -2,12 +2,13 @@
 // Its per-parameter state (momentum, moments) lives in named slots so it can be saved and restored.
 // A step may be checked for non-finite values on the device; its updates then apply only if it passes.
 import { checkOptions, fail } from '../errors.js';
-import { zeros } from '../ops/create.js';
+import { tensor, zeros } from '../ops/create.js';
 import { checkNonFinitePolicy } from '../ops/finite-check.js';
 import type { NonFinitePolicy } from '../ops/finite-check.js';
 import { realize } from '../scheduler.js';
 import { assign } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
+import type { HostArray } from '../types.js';
 import { NumericsGuard } from './numerics-guard.js';
 import type { PendingCheck } from './numerics-guard.js';
 
@@ -34,10 +35,18 @@ export abstract class Optimizer {
   abstract config(): Record<string, number>;
 
   /**
-   * The lazy new values: the parameter first, then its new state tensors in slotNames order. With
-   * a gate (an int32 scalar), they equal the old values unless the gate is −1.
+   * The values of step number `this.steps` that change from one step to the next (the learning
+   * rate first), read when the step is planned and again when a recorded plan is replayed. They
+   * reach update() as one float32 tensor, `hyper`.
    */
-  protected abstract update(param: Tensor, grad: Tensor, gate?: Tensor): Tensor[];
+  protected abstract hyperparameters(): Float32Array;
+
+  /**
+   * The lazy new values: the parameter first, then its new state tensors in slotNames order.
+   * `hyper` holds hyperparameters() (the same tensor for every parameter of a step). With a gate
+   * (an int32 scalar), they equal the old values unless the gate is −1.
+   */
+  protected abstract update(param: Tensor, grad: Tensor, hyper: Tensor, gate?: Tensor): Tensor[];
 
   /** The state of `param` in `slot`, zeros until the first update. */
   protected state(slot: string, param: Tensor): Tensor {
@@ -85,13 +94,16 @@ export abstract class Optimizer {
       this.steps--;
       plan?.abandon();
       throw e;
+    } finally {
+      for (const { tensor: t } of plan?.perStep ?? []) t.dispose();
     }
     plan.commit();
   }
 
   /**
    * @internal The lazy work of step number `this.steps` without running it: what to realize, what
-   * it may overwrite, and how to take the results (commit) or drop them (abandon).
+   * it may overwrite, the tensors made for this step only (perStep: the caller disposes them once
+   * the plan has run), and how to take the results (commit) or drop them (abandon).
    */
   plan(params: readonly Tensor[], grads: readonly Tensor[], check?: StepCheck): StepPlan {
     if (params.length !== grads.length) fail('Optimizer.step', `got ${params.length} parameters but ${grads.length} gradients`);
@@ -99,25 +111,42 @@ export abstract class Optimizer {
       checkOptions('Optimizer.step', check, ['loss', 'onNonFinite']);
       checkNonFinitePolicy('Optimizer.step', check.onNonFinite, 'check.onNonFinite');
     }
-    const guard = check && this.numerics.check(check.loss, grads, this.steps, check.onNonFinite);
+    // Read at call time, so that a replay of the plan picks up the step number and a changed lr.
+    const perStep: PerStepTensor[] = [];
+    const upload = (values: () => HostArray, scalar = false) => {
+      const data = values();
+      const t = tensor(data, scalar ? [] : [data.length]);
+      perStep.push({ tensor: t, values });
+      return t;
+    };
+    let guard: PendingCheck | undefined;
     let updates: Tensor[][];
     try {
-      updates = params.map((p, i) => this.update(p, grads[i], guard?.gate));
+      const hyper = upload(() => this.hyperparameters());
+      guard = check && this.numerics.check(check.loss, grads, upload(() => Int32Array.of(this.steps), true), check.onNonFinite);
+      updates = params.map((p, i) => this.update(p, grads[i], hyper, guard?.gate));
     } catch (e) {
       if (guard) this.numerics.abandon(guard);
+      for (const { tensor: t } of perStep) t.dispose();
       throw e;
     }
     // The old parameters and states are replaced on commit, so the updates may overwrite them in place.
     const states = params.flatMap((p) => this.slotNames.map((slot) => this.slots.get(slot)?.get(p)));
     return {
       targets: [...(guard ? [guard.record] : []), ...updates.flat()],
+      perStep,
       donated: [...params, ...states, this.numerics.current].filter((t) => t !== undefined && t !== null),
       commit: () => {
         if (guard) this.numerics.commit(guard);
         params.forEach((p, i) => {
           const [next, ...state] = updates[i];
           assign(p, next);
-          state.forEach((t, s) => this.setState(this.slotNames[s], p, t));
+          state.forEach((t, s) => {
+            // Like the parameter, an existing state tensor takes the new values and stays the same object.
+            const old = this.slots.get(this.slotNames[s])?.get(p);
+            if (old) assign(old, t);
+            else this.setState(this.slotNames[s], p, t);
+          });
         });
       },
       abandon: () => {
@@ -128,10 +157,23 @@ export abstract class Optimizer {
   }
 }
 
+/** A tensor made for one step only, and how to compute its contents again (StepPlan.perStep). */
+export interface PerStepTensor {
+  tensor: Tensor;
+  values: () => HostArray;
+}
+
 /** One optimizer step's lazy work (Optimizer.plan). */
 export interface StepPlan {
   targets: Tensor[];
   donated: Tensor[];
+  /**
+   * Tensors uploaded for this step only (the learning rate, Adam's bias corrections, the step
+   * number). A replay of the plan rewrites them: values() gives their contents for the
+   * optimizer's current `steps` and hyperparameters. They belong to the caller of plan(), who
+   * disposes them once the plan has run (commit/abandon do not).
+   */
+  perStep: PerStepTensor[];
   commit(): void;
   abandon(): void;
 }

@@ -29,9 +29,13 @@ export class SGD extends Optimizer {
     return { lr: this.lr, momentum: this.momentum };
   }
 
-  protected update(param: Tensor, grad: Tensor, gate?: Tensor): Tensor[] {
-    const attrs = { lr: this.lr, momentum: this.momentum };
-    const inputs = this.momentum === 0 ? [param, grad] : [param, grad, this.state('velocity', param)];
-    return apply(sgdUpdateOp, gate ? [...inputs, gate] : inputs, attrs);
+  /** [lr]. */
+  protected hyperparameters(): Float32Array {
+    return Float32Array.of(this.lr);
+  }
+
+  protected update(param: Tensor, grad: Tensor, hyper: Tensor, gate?: Tensor): Tensor[] {
+    const inputs = this.momentum === 0 ? [param, grad, hyper] : [param, grad, this.state('velocity', param), hyper];
+    return apply(sgdUpdateOp, gate ? [...inputs, gate] : inputs, { momentum: this.momentum });
   }
 }
