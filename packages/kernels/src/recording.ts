@@ -15,13 +15,21 @@ export type EncodedCommand =
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size?: number }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
 
-/** Encodes commands in order; dispatches share a compute pass until a clear or copy ends it. */
+/**
+ * Encodes commands in order; dispatches share a compute pass until a clear or copy ends it, and a
+ * pipeline already set in the pass is not set again (each call costs a trip through the browser's
+ * WebGPU bindings).
+ */
 export function encodeCommands(encoder: GPUCommandEncoder, commands: readonly EncodedCommand[], label: string): void {
   let pass: GPUComputePassEncoder | undefined;
+  let pipeline: GPUComputePipeline | undefined;
   for (const c of commands) {
     if (c.kind === 'dispatch') {
-      pass ??= encoder.beginComputePass({ label });
-      pass.setPipeline(c.pipeline);
+      if (!pass) {
+        pass = encoder.beginComputePass({ label });
+        pipeline = undefined;
+      }
+      if (c.pipeline !== pipeline) pass.setPipeline((pipeline = c.pipeline));
       pass.setBindGroup(0, c.group);
       pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
     } else {
@@ -78,6 +86,12 @@ export interface ReplayIO {
 
 export class Recording {
   private disposed = false;
+  /**
+   * Set once a replay passed validation. Later replays submit the same commands on buffers that
+   * stay alive, so they skip the error scope (two more calls into the browser per step); anything
+   * that still goes wrong reaches the device's uncaptured-error report.
+   */
+  private validated = false;
 
   constructor(
     private readonly host: RecordingHost,
@@ -103,7 +117,8 @@ export class Recording {
     if (this.disposed) throw new Error(`filtro: recording "${this.label}" was disposed`);
     const { device, pool, counters } = this.host;
     this.host.assertAlive();
-    device.pushErrorScope('validation');
+    const scoped = !this.validated;
+    if (scoped) device.pushErrorScope('validation');
     try {
       for (const w of io.writes ?? []) device.queue.writeBuffer(w.buffer, 0, w.data.buffer, w.data.byteOffset, w.data.byteLength);
       const encoder = device.createCommandEncoder({ label: this.label });
@@ -112,13 +127,16 @@ export class Recording {
       for (const c of io.after ?? []) encoder.copyBufferToBuffer(c.src, 0, c.dst, 0, c.size);
       device.queue.submit([encoder.finish()]);
     } catch (e) {
-      void device.popErrorScope();
+      if (scoped) void device.popErrorScope();
       throw e;
     }
-    const scope = device.popErrorScope();
     counters.submits++;
     counters.dispatches += this.dispatchCount;
-    return submitVerdict(this.label, this.pipelines, scope, pool.takeFailures());
+    const memory = pool.takeFailures();
+    if (!scoped) return memory ? submitVerdict(this.label, [], Promise.resolve(null), memory) : Promise.resolve();
+    const verdict = submitVerdict(this.label, this.pipelines, device.popErrorScope(), memory);
+    verdict.then(() => (this.validated = true), () => {});
+    return verdict;
   }
 
   /** Returns the buffers it holds to the pool (work already submitted may still use them). */
