@@ -57,6 +57,9 @@ function convCases(rng: Rng): ConformanceCase[] {
     { n: 1, h: 12, w: 12, c: 33, k: 3, f: [3, 3], s: [3, 3], p: 'same', bias: true, relu: true },
     { n: 5, h: 6, w: 6, c: 1, k: 2, f: [2, 2], s: [2, 2], p: 0, bias: false, relu: true },
     { n: 2, h: 1, w: 9, c: 4, k: 3, f: [1, 3], s: [1, 2], p: [0, 1], bias: true, relu: false },
+    // k a multiple of 4: the input gradient takes the direct kernel (conv.wgsl) on webgpu.
+    { n: 2, h: 7, w: 7, c: 8, k: 8, f: [5, 5], s: [1, 1], p: 2, bias: true, relu: true },
+    { n: 3, h: 9, w: 10, c: 5, k: 12, f: [3, 2], s: [2, 3], p: [1, 0], bias: false, relu: false },
   ];
   for (let i = 0; i < 10; i++) {
     const fh = 1 + rng.int(5);

@@ -1,5 +1,6 @@
-// im2col.wgsl (im2col, col2im gather; per element and per row/pixel, vec4 when C % 4 == 0) and the conv2d compositions in conv2d.ts against direct
-// float64 loops over every geometry in geometry.ts.
+// im2col.wgsl (im2col, col2im gather; per element and per row/pixel, vec4 when C % 4 == 0), conv.wgsl
+// (the direct input gradient) and the conv2d compositions in conv2d.ts against direct float64 loops
+// over every geometry in geometry.ts.
 
 import { describe, it } from 'vitest';
 import {
@@ -45,10 +46,11 @@ describe.each(['element', 'rows'] as const)('im2col %s', (variant) => {
   });
 });
 
-describe('conv2d (im2col + gemm)', () => {
+// dx by either variant: 'direct' (conv.wgsl) where K % 4 == 0, else it falls back to gemm + col2im.
+describe.each(['gemm', 'direct'] as const)('conv2d (im2col + gemm), dx by %s', (dxVariant) => {
   it.each(CASES.map((k, i) => [label(k), k, i] as const))('forward and backward: %s', async (_, k, i) => {
     const { gpu } = ctx;
-    const K = [1, 5, 3, 8][i % 4];
+    const K = [4, 5, 8, 3, 12, 1][i % 6];
     const d: ConvDims = { ...dims(k), outChannels: K, activation: i % 3 === 0 ? 'relu' : 'none' };
     const outLen = d.batch * d.outHeight * d.outWidth * K;
     const x = rand(k.n * k.h * k.w * k.c);
@@ -79,7 +81,7 @@ describe('conv2d (im2col + gemm)', () => {
     const [gy, gdx, gdf, gdb] = [outLen, x.length, filter.length, K].map((n) => gpu.buffer(n * 4));
     await run(gpu, (s) => {
       conv2dForward(s, { x: gx, filter: gf, bias: gb, y: gy }, d);
-      conv2dBackwardInput(s, { dy: gdy, filter: gf, dx: gdx }, d);
+      conv2dBackwardInput(s, { dy: gdy, filter: gf, dx: gdx }, d, dxVariant);
       conv2dBackwardFilter(s, { x: gx, dy: gdy, dfilter: gdf }, d);
       conv2dBackwardBias(s, { dy: gdy, dbias: gdb }, d);
     });

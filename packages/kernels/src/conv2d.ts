@@ -6,7 +6,10 @@ import type { Step } from './encoder.js';
 import { gemm, type Activation, type GemmVariant } from './gemm.js';
 import { col2im, colCols, colRows, im2col } from './im2col.js';
 import { columnSums } from './reduce.js';
-import type { WindowDims } from './window.js';
+import { needBytes, needDims } from './check.js';
+import { groupsFor } from './grid.js';
+import { defineKernel } from './kernel.js';
+import { inputSize, windowUniforms, type WindowDims } from './window.js';
 
 export interface ConvDims extends WindowDims {
   /** K, the number of filters. */
@@ -54,13 +57,39 @@ export function conv2dBackwardFilter(
   });
 }
 
-/** dx[N,H,W,Cin] = col2im(dy · filterᵀ). */
+export const CONV_KERNELS = {
+  backwardInput: defineKernel('conv', 'conv_backward_input', ['read', 'read', 'write', 'uniform']),
+};
+
+/**
+ * How conv2dBackwardInput computes dx: 'gemm' (dy · filterᵀ into a column buffer, then col2im) or
+ * 'direct' (conv.wgsl: gathered per input cell, no column buffer; needs K % 4 == 0).
+ */
+export type ConvBackwardInputVariant = 'gemm' | 'direct';
+
+const directOk = (d: ConvDims, ...bufs: GPUBuffer[]) => d.outChannels % 4 === 0 && bufs.every((b) => b.size % 16 === 0);
+
+/** dx[N,H,W,Cin] = the gradient of conv2d with respect to its input, from dy and the filter. */
 export function conv2dBackwardInput(
   step: Step,
   buf: { dy: GPUBuffer; filter: GPUBuffer; dx: GPUBuffer },
   d: ConvDims,
+  variant: ConvBackwardInputVariant = step.tuning.convBackwardInputVariant ?? 'direct',
 ): void {
   const pointwise = isPointwise(d);
+  if (variant === 'direct' && !pointwise && directOk(d, buf.dy, buf.filter)) {
+    needDims({ outChannels: d.outChannels }, 'conv2dBackwardInput', 1);
+    needBytes(buf.dy, d.batch * d.outHeight * d.outWidth * d.outChannels, 'conv2dBackwardInput dy');
+    needBytes(buf.filter, colCols(d) * d.outChannels, 'conv2dBackwardInput filter');
+    needBytes(buf.dx, inputSize(d), 'conv2dBackwardInput dx');
+    const threads = d.batch * d.inHeight * Math.ceil(d.inWidth / 4) * Math.ceil(d.channels / 4);
+    step.dispatch(CONV_KERNELS.backwardInput, {
+      buffers: [buf.dy, buf.filter, buf.dx],
+      uniforms: windowUniforms(d, 'conv2dBackwardInput', d.outChannels),
+      workgroups: groupsFor(threads, 64),
+    });
+    return;
+  }
   const dcols = pointwise ? buf.dx : step.temporary(colRows(d) * colCols(d) * 4, 'conv2d dcols');
   gemm(step, { a: buf.dy, b: buf.filter, c: dcols }, {
     m: colRows(d), n: colCols(d), k: d.outChannels, transB: true, variant: d.gemmVariant,

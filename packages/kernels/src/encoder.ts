@@ -42,6 +42,8 @@ export interface Tuning {
   gemmSplitMinK?: number;
   /** Default im2col/col2im variant (default: 'rows' when C % 4 == 0, else 'element'). */
   im2colVariant?: 'element' | 'rows';
+  /** Default conv2d input-gradient variant (default 'direct' where K % 4 == 0, else 'gemm'). */
+  convBackwardInputVariant?: 'gemm' | 'direct';
   /** Default max-pool backward variant (default 'scatter' where windows do not overlap). */
   maxPoolBackwardVariant?: 'gather' | 'scatter';
   /** relu backward on vec4s where aligned (default true). */

@@ -30,14 +30,15 @@ export function windowDims(
   return { ...rest, outHeight, outWidth };
 }
 
-/** Validates and packs the Params struct shared by im2col.wgsl and pool.wgsl. */
-export function windowUniforms(d: WindowDims, what: string): Uint8Array {
+/** Validates and packs the Params struct shared by im2col.wgsl, pool.wgsl and conv.wgsl (which adds `extra` u32 fields after it). */
+export function windowUniforms(d: WindowDims, what: string, ...extra: number[]): Uint8Array {
   needDims({ batch: d.batch, inHeight: d.inHeight, inWidth: d.inWidth, channels: d.channels, outHeight: d.outHeight, outWidth: d.outWidth, padTop: d.padTop, padLeft: d.padLeft }, what);
   needDims({ windowHeight: d.windowHeight, windowWidth: d.windowWidth, strideHeight: d.strideHeight, strideWidth: d.strideWidth }, what, 1);
   return uniforms()
     .u32(d.batch, d.inHeight, d.inWidth, d.channels)
     .u32(d.outHeight, d.outWidth, d.windowHeight, d.windowWidth)
     .u32(d.strideHeight, d.strideWidth, d.padTop, d.padLeft)
+    .u32(...extra)
     .bytes();
 }
 
