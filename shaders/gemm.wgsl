@@ -186,34 +186,36 @@ fn gemm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 // ---- gemm_reg: register-blocked, vec4 loads, no barriers, optional split-K ----------------------
 // The software-adapter path (SwiftShader runs each invocation as a SIMD lane: scalar storage loads
 // and integer divisions are its costliest operations). A and B are bound as vec4 arrays (their
-// byte sizes must be multiples of 16); where the layout is 4-aligned (VEC_A / VEC_B) a 4×4 block
-// of op(A) or op(B) is 4 vec4 loads, else 16 element loads through the same binding.
+// byte sizes must be multiples of 16); where the layout is 4-aligned (VEC_A_C / VEC_B_C) a 4×4
+// block of op(A) or op(B) is 4 vec4 loads, else 16 element loads through the same binding.
 // Bindings: 0 ra (A), 1 rb (B), 2 bias, 3 c, 4 ru RegParams (the same slots as above).
 //   A element (row, k) sits at row·lda + k, or k·lda + row with TRANS_A; B (k, col) at k·ldb + col,
 //   or col·ldb + k with TRANS_B.
-// Overrides: WG_X, WG_Y (threads along N and M), TRANS_A, TRANS_B, VEC_A, VEC_B (the aligned vec4
-//   paths: need lda % 4 == 0, resp. ldb % 4 == 0, and lda ≥ round4(M) with TRANS_A, ldb ≥ round4(N)
-//   without TRANS_B), SPLIT (write raw partial sums, no epilogue).
+// Overrides: REG_THREADS (threads per workgroup), TRANS_A_C, TRANS_B_C, VEC_A_C, VEC_B_C (the
+//   aligned vec4 paths: need lda % 4 == 0, resp. ldb % 4 == 0, and lda ≥ round4(M) with TRANS_A,
+//   ldb ≥ round4(N) without TRANS_B). The workgroup's shape (wg_x threads along N by wg_y along M,
+//   at most REG_THREADS) and split-K are uniforms, so shapes share pipelines (fewer to compile at
+//   start-up); the vec4 paths stay overrides, as uniform branches there cost 2–4× on SwiftShader.
 // Grid: tiles_m·tiles_n·splits workgroups, linear: t → split s = t / (tiles_m·tiles_n), tile
 //   t % (tiles_m·tiles_n) → row tile / tiles_n, column tile % tiles_n. Split s sums k in
-//   [s·k_slice, min((s+1)·k_slice, K)) (k_slice % 4 == 0) and, with SPLIT, writes C at offset
-//   s·M·N; gemm_split_reduce then sums the splits and applies the epilogue.
+//   [s·k_slice, min((s+1)·k_slice, K)) (k_slice % 4 == 0) and, with splits > 1, writes raw partial
+//   sums to C at offset s·M·N; gemm_split_reduce then sums the splits and applies the epilogue.
 
 struct RegParams {
   m: u32, n: u32, k: u32, flags: u32,
   lda: u32, ldb: u32, k_slice: u32, splits: u32,
-  tiles_m: u32, tiles_n: u32, _p0: u32, _p1: u32,
+  tiles_m: u32, tiles_n: u32, wg_x: u32, wg_y: u32,
 }
 
 @group(0) @binding(0) var<storage, read> ra: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> rb: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> ru: RegParams;
 
+override REG_THREADS: u32 = 64u;
 override TRANS_A_C: bool = false;
 override TRANS_B_C: bool = false;
-override VEC_A: bool = false;
-override VEC_B: bool = false;
-override SPLIT: bool = false;
+override VEC_A_C: bool = false;
+override VEC_B_C: bool = false;
 
 fn ea(i: u32) -> f32 { return ra[i >> 2u][i & 3u]; }
 fn eb(i: u32) -> f32 { return rb[i >> 2u][i & 3u]; }
@@ -222,7 +224,7 @@ fn reg_epilogue(row: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (row >= ru.m) { return; }
   var v = acc;
   var base = row * ru.n + col;
-  if (SPLIT) {
+  if (ru.splits > 1u) {
     base += split * ru.m * ru.n;
   } else {
     if ((ru.flags & HAS_BIAS) != 0u) {
@@ -241,17 +243,20 @@ fn reg_epilogue(row: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (col + 2u < ru.n) { c[base + 2u] = v.z; }
 }
 
-@compute @workgroup_size(WG_X, WG_Y, 1)
+@compute @workgroup_size(REG_THREADS)
 fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_id) lid: vec3<u32>) {
+            @builtin(local_invocation_index) li: u32) {
   let tiles = ru.tiles_m * ru.tiles_n;
   let t = linear_workgroup(wid, nwg);
   if (t >= tiles * ru.splits) { return; }
   let split = t / tiles;
   let tile = t - split * tiles;
   let tm = tile / ru.tiles_n;
-  let row = (tm * WG_Y + lid.y) * 4u;
-  let col = ((tile - tm * ru.tiles_n) * WG_X + lid.x) * 4u;
+  let ly = li / ru.wg_x;
+  if (ly >= ru.wg_y) { return; } // a narrow tile leaves some of the REG_THREADS idle
+  let lx = li - ly * ru.wg_x;
+  let row = (tm * ru.wg_y + ly) * 4u;
+  let col = ((tile - tm * ru.tiles_n) * ru.wg_x + lx) * 4u;
   let kb = split * ru.k_slice;
   let ke = min(kb + ru.k_slice, ru.k);
   let kn = select(0u, ke - kb, ke > kb);
@@ -260,9 +265,9 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   // matrices (4-aligned blocks for the transposed-A / plain-B vec4 paths); a_step / b_step: per k.
   let lane = vec4<u32>(0u, 1u, 2u, 3u);
   var r = min(vec4<u32>(row) + lane, vec4<u32>(ru.m - 1u));
-  if (VEC_A && TRANS_A_C) { r = vec4<u32>(min(row, (ru.m - 1u) & ~3u)) + lane; }
+  if (VEC_A_C && TRANS_A_C) { r = vec4<u32>(min(row, (ru.m - 1u) & ~3u)) + lane; }
   var q = min(vec4<u32>(col) + lane, vec4<u32>(ru.n - 1u));
-  if (VEC_B && !TRANS_B_C) { q = vec4<u32>(min(col, (ru.n - 1u) & ~3u)) + lane; }
+  if (VEC_B_C && !TRANS_B_C) { q = vec4<u32>(min(col, (ru.n - 1u) & ~3u)) + lane; }
   var ao: vec4<u32>;
   var a_step: u32;
   if (TRANS_A_C) { ao = vec4<u32>(kb * ru.lda) + r; a_step = ru.lda; }
@@ -278,9 +283,9 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   for (var ch = 0u; ch < chunks; ch++) {
     // am[i]: op(A) row i over the 4 k; bm[kk]: op(B) at k kk over the 4 columns.
     var am: mat4x4<f32>;
-    if (VEC_A && !TRANS_A_C) {
+    if (VEC_A_C && !TRANS_A_C) {
       am = mat4x4<f32>(ra[ao.x >> 2u], ra[ao.y >> 2u], ra[ao.z >> 2u], ra[ao.w >> 2u]);
-    } else if (VEC_A) {
+    } else if (VEC_A_C) {
       let o = ao.x >> 2u;
       let s = a_step >> 2u;
       am = transpose(mat4x4<f32>(ra[o], ra[o + s], ra[o + 2u * s], ra[o + 3u * s]));
@@ -293,9 +298,9 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
         vec4<f32>(ea(ao.x + 3u * s.x), ea(ao.y + 3u * s.y), ea(ao.z + 3u * s.z), ea(ao.w + 3u * s.w))));
     }
     var bm: mat4x4<f32>;
-    if (VEC_B && TRANS_B_C) {
+    if (VEC_B_C && TRANS_B_C) {
       bm = transpose(mat4x4<f32>(rb[bo.x >> 2u], rb[bo.y >> 2u], rb[bo.z >> 2u], rb[bo.w >> 2u]));
-    } else if (VEC_B) {
+    } else if (VEC_B_C) {
       let o = bo.x >> 2u;
       let s = b_step >> 2u;
       bm = mat4x4<f32>(rb[o], rb[o + s], rb[o + 2u * s], rb[o + 3u * s]);

@@ -34,6 +34,8 @@ export interface StepHost {
 export interface Tuning {
   /** Default gemm variant: 'reg' on software adapters (barriers are costly there), else 'tiled'. */
   gemmVariant: 'tiled' | 'direct' | 'reg';
+  /** Default-variant 'reg' gemms smaller than this many multiply-adds run 'direct' instead (default 2^20). */
+  gemmRegMinMacs?: number;
   /** 'reg' gemm: threads per workgroup (default 64). */
   gemmRegThreads?: number;
   /** 'reg' gemm: split K while the output has fewer workgroups than this (default 32). */

@@ -62,6 +62,10 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const wgY = d.tile?.wgY ?? 16;
   const tk = d.tile?.tk ?? 16;
   let variant = d.variant ?? step.tuning.gemmVariant;
+  // Below about a million multiply-adds the launch, not the arithmetic, is the cost: 'direct' serves
+  // every such GEMM with one pipeline (its transposes are uniforms), where 'reg' would compile one
+  // per layout at start-up.
+  if (d.variant === undefined && variant === 'reg' && m * n * k < (step.tuning.gemmRegMinMacs ?? 2 ** 20)) variant = 'direct';
   if (variant === 'reg') {
     if (buf.a.size % 16 === 0 && buf.b.size % 16 === 0) return gemmReg(step, buf, d);
     variant = 'direct';
@@ -100,11 +104,9 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const lda = d.transA ? m : k;
   const ldb = d.transB ? k : n;
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
-  const constants = {
-    WG_X: wgX, WG_Y: wgY, TRANS_A_C: !!d.transA, TRANS_B_C: !!d.transB,
-    VEC_A: lda % 4 === 0, VEC_B: ldb % 4 === 0, SPLIT: splits > 1,
-  };
-  const params = (s: number) => uniforms().u32(m, n, k, flags, lda, ldb, kSlice, s, tilesM, tilesN, 0, 0).bytes();
+  // A workgroup of `threads` serves every shape the defaults pick; an explicit larger tile gets its own size.
+  const constants = { REG_THREADS: Math.max(threads, wgX * wgY), TRANS_A_C: !!d.transA, TRANS_B_C: !!d.transB, VEC_A_C: lda % 4 === 0, VEC_B_C: ldb % 4 === 0 };
+  const params = (s: number) => uniforms().u32(m, n, k, flags, lda, ldb, kSlice, s, tilesM, tilesN, wgX, wgY).bytes();
   const bias = buf.bias ?? step.scratch(0);
   if (splits === 1) {
     step.dispatch(GEMM_KERNELS.reg, { buffers: [buf.a, buf.b, bias, buf.c], uniforms: params(1), constants, workgroups: tiles });
