@@ -3,19 +3,20 @@
 // Chromium with WebGPU (SwiftShader where there is no GPU), prints its table, the filtro ÷ peer
 // ratios of the issue-5 targets (met / not met) and writes bench-results.json at the repository root.
 //
-//   node scripts/bench.mjs [--quick] [--out FILE] [--timeout SECONDS] [--query 'only=filtro-webgpu,jax-webgpu&rows=gemm']
+//   node scripts/bench.mjs [--quick] [--dev] [--out FILE] [--timeout SECONDS] [--query 'only=filtro-webgpu,jax-webgpu&rows=gemm']
 //                          [--screenshot FILE] [--json]
 //
 // Exits non-zero when the page does not finish, stops on a fatal error, logs an uncaught error or a
 // WebGPU validation message, or when a filtro cell fails. A failing peer is not a failure: its cells
-// say why. The Vite dev server and Chromium flags come from scripts/headless.mjs, shared with
-// the e2e tests.
+// say why. The page is served from the demo's production build (`pnpm bench` builds it first;
+// --dev uses the Vite dev server instead). Servers and Chromium flags come from scripts/headless.mjs,
+// shared with the e2e tests.
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { CHROME_PATH, CHROMIUM_ARGS, startDemoServer, WEBGPU_MESSAGE } from './headless.mjs';
+import { CHROME_PATH, CHROMIUM_ARGS, startBuiltDemoServer, startDemoServer, WEBGPU_MESSAGE } from './headless.mjs';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,8 +28,9 @@ const option = (name, fallback) => {
 };
 if (flag('--help') || flag('-h')) {
   console.log(
-    'usage: node scripts/bench.mjs [--quick] [--out FILE] [--timeout SECONDS] [--query QUERY] [--screenshot FILE] [--json]\n' +
+    'usage: node scripts/bench.mjs [--quick] [--dev] [--out FILE] [--timeout SECONDS] [--query QUERY] [--screenshot FILE] [--json]\n' +
       '  --quick       reduced set (bench.html?quick=1), under two minutes on 2 cores with SwiftShader\n' +
+      '  --dev         serve the page from the Vite dev server instead of the production build\n' +
       '  --out         where to write the results (default bench-results.json at the repository root)\n' +
       '  --query       extra query string for bench.html, e.g. only=filtro-webgpu,jax-webgpu&rows=gemm\n' +
       '  --screenshot  also save a full-page PNG\n' +
@@ -44,9 +46,15 @@ const screenshot = option('--screenshot', '');
 
 const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-/** The demo's Vite dev server with cross-origin isolation (COOP/COEP): SharedArrayBuffer, so the
- * wasm peers (jax-js, tfjs) can use their threads, as they would on a site set up for them. */
-const startBenchServer = () => startDemoServer({ headers: ISOLATION_HEADERS });
+/**
+ * The demo's production build (or, with --dev, the Vite dev server) with cross-origin isolation
+ * (COOP/COEP): SharedArrayBuffer, so the wasm peers (jax-js, tfjs) can use their threads, as they
+ * would on a site set up for them. The build is what a visitor loads, every library bundled alike;
+ * the dev server serves filtro as ~80 separate source modules but the peers pre-bundled, which
+ * puts about 0.2 s on filtro's cold start alone.
+ */
+const dev = flag('--dev');
+const startBenchServer = () => (dev ? startDemoServer : startBuiltDemoServer)({ headers: ISOLATION_HEADERS });
 
 const fmt = (v) => {
   if (v === undefined || v === null || !Number.isFinite(v)) return '';
@@ -165,6 +173,7 @@ try {
   const results = await page.evaluate(() => JSON.parse(JSON.stringify(window.__bench)));
   results.wallMs = Date.now() - started;
   results.browser = await browser.version();
+  results.served = dev ? 'vite dev server' : 'production build (vite preview)';
   results.pageProblems = problems;
   if (screenshot) {
     await mkdir(dirname(resolve(screenshot)), { recursive: true });

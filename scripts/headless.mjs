@@ -2,6 +2,7 @@
 // the demo's pages in headless Chromium: the Chromium flags (explained in tests/e2e/chromium.ts),
 // the pattern of WebGPU validation messages, and the demo's Vite dev server on a free port.
 // Plain JavaScript so that scripts/bench.mjs runs in Node without a build.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
@@ -76,5 +77,38 @@ export async function startDemoServer(options = {}) {
       throw e;
     }
     return { url: `http://127.0.0.1:${port}`, server, close: () => server.close() };
+  }
+}
+
+/**
+ * Serves the demo's production build (packages/demo/dist, made by `pnpm build`) with `vite preview`
+ * on 127.0.0.1 and a free port: the pages as a user gets them, every library bundled alike.
+ * @param {{ headers?: Record<string, string> }} [options]
+ * @returns {Promise<{ url: string, close(): Promise<void> }>}
+ */
+export async function startBuiltDemoServer(options = {}) {
+  if (!existsSync(join(demoRoot, 'dist', 'bench.html'))) {
+    throw new Error('packages/demo/dist is missing: run `pnpm build` first (`pnpm bench` does)');
+  }
+  const require = createRequire(join(demoRoot, 'package.json'));
+  const vitePkg = require.resolve('vite/package.json');
+  const vite = await import(pathToFileURL(join(vitePkg, '../dist/node/index.js')).href);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      const server = await vite.preview({
+        configFile: join(demoRoot, 'vite.config.ts'),
+        root: demoRoot,
+        logLevel: 'warn',
+        preview: { host: '127.0.0.1', port, strictPort: true, headers: options.headers },
+      });
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise((resolveClose) => server.httpServer.close(() => resolveClose())),
+      };
+    } catch (e) {
+      if ((e.code === 'EADDRINUSE' || /already in use/.test(e.message)) && attempt < 5) continue;
+      throw e;
+    }
   }
 }

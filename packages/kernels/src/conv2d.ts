@@ -82,7 +82,7 @@ export function conv2dBackwardInput(
     needBytes(buf.dy, d.batch * d.outHeight * d.outWidth * d.outChannels, 'conv2dBackwardInput dy');
     needBytes(buf.filter, colCols(d) * d.outChannels, 'conv2dBackwardInput filter');
     needBytes(buf.dx, inputSize(d), 'conv2dBackwardInput dx');
-    const threads = d.batch * d.inHeight * Math.ceil(d.inWidth / 4) * Math.ceil(d.channels / 4);
+    const threads = d.batch * d.inHeight * Math.ceil(d.inWidth / 4) * Math.ceil(d.channels / 8);
     step.dispatch(CONV_KERNELS.backwardInput, {
       buffers: [buf.dy, buf.filter, buf.dx],
       uniforms: windowUniforms(d, 'conv2dBackwardInput', d.outChannels),
