@@ -3,11 +3,13 @@
 // (see packages/kernels/src/gemm.ts and conv2d.ts).
 //
 // Bindings (group 0):
-//   0 a     storage, read   A as [M,K], or [K,M] when TRANS_A
-//   1 b     storage, read   B as [K,N], or [N,K] when TRANS_B
+//   0 a     storage, read   A as [M,K], or [K,M] when TRANS_A, rows lda apart
+//   1 b     storage, read   B as [K,N], or [N,K] when TRANS_B, rows ldb apart
 //   2 bias  storage, read   [N]; read only when HAS_BIAS (else any buffer)
 //   3 c     storage, rw     [M,N]
-//   4 u     uniform         Params { m, n, k, flags }
+//   4 u     uniform         Params { m, n, k, flags, lda, ldb }
+// lda, ldb: the stored row lengths of A and B, at least the packed ones (K or M for A, N or K for
+//   B); larger where a buffer's rows are padded (im2col columns padded to a multiple of 4).
 // flags: bit 0 TRANS_A, bit 1 TRANS_B, bit 2 HAS_BIAS, bit 3 RELU. They are uniforms, not
 //   overrides: a transpose only changes two strides, so one pipeline serves every combination.
 // Overrides: WG_X, WG_Y: threads per workgroup along N and M; TK: the K-slice staged per step
@@ -24,7 +26,7 @@
 // Edges: rows/columns past M/N read clamped (valid) addresses and are never written; k past K
 //   reads zero, so the sums are exact for any size. Transposes are strides, not branches.
 
-struct Params { m: u32, n: u32, k: u32, flags: u32 }
+struct Params { m: u32, n: u32, k: u32, flags: u32, lda: u32, ldb: u32, _p0: u32, _p1: u32 }
 
 const TRANS_A = 1u;
 const TRANS_B = 2u;
@@ -67,10 +69,10 @@ fn block(wid: vec3<u32>, nwg: vec3<u32>) -> Block {
   bl.valid = t < tiles_m * tiles_n;
   bl.row0 = (t / tiles_n) * 4u * WG_Y;
   bl.col0 = (t % tiles_n) * 4u * WG_X;
-  bl.a_row = select(u.k, 1u, flag(TRANS_A));
-  bl.a_k = select(1u, u.m, flag(TRANS_A));
-  bl.b_k = select(u.n, 1u, flag(TRANS_B));
-  bl.b_col = select(1u, u.k, flag(TRANS_B));
+  bl.a_row = select(u.lda, 1u, flag(TRANS_A));
+  bl.a_k = select(1u, u.lda, flag(TRANS_A));
+  bl.b_k = select(u.ldb, 1u, flag(TRANS_B));
+  bl.b_col = select(1u, u.ldb, flag(TRANS_B));
   return bl;
 }
 

@@ -3,9 +3,11 @@
 // (gemm dY · Wᵀ, then col2im).
 //
 // Bindings (group 0):
-//   im2col:        0 x     read  [N,H,W,C]          1 cols read_write [N·Ho·Wo, Fh·Fw·C]   2 u
+//   im2col:        0 x     read  [N,H,W,C]          1 cols read_write [N·Ho·Wo, row_stride] 2 u
 //   col2im_gather: 0 dcols read  [N·Ho·Wo, Fh·Fw·C] 1 dx   read_write [N,H,W,C]            2 u
-// Uniform Params: n, h, w, c, ho, wo, fh, fw, sh, sw, pad_top, pad_left (all u32).
+// Uniform Params: n, h, w, c, ho, wo, fh, fw, sh, sw, pad_top, pad_left, row_stride (all u32).
+// row_stride: the length of a cols row, Fh·Fw·C or more (rows padded to a multiple of 4 give the
+//   GEMM aligned vec4 loads); the col2im entries read unpadded dcols and ignore it.
 // Column order within a row: col = (fh·Fw + fw)·C + c. The patch at (oh, ow) starts at
 //   (oh·sh − pad_top, ow·sw − pad_left); cells outside the input read as zero.
 // col2im is the exact adjoint, without atomics: dx[n,h,w,c] = Σ dcols[(n·Ho+oh)·Wo+ow,
@@ -16,6 +18,7 @@ struct Params {
   n: u32, h: u32, w: u32, c: u32,
   ho: u32, wo: u32, fh: u32, fw: u32,
   sh: u32, sw: u32, pad_top: u32, pad_left: u32,
+  row_stride: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
@@ -44,7 +47,7 @@ fn im2col(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (y >= 0 && y < i32(u.h) && x >= 0 && x < i32(u.w)) {
     v = src[((n * u.h + u32(y)) * u.w + u32(x)) * u.c + ch];
   }
-  dst[idx] = v;
+  dst[row * u.row_stride + col] = v;
 }
 
 // The output positions o whose window covers input coordinate `p` along one axis, given the
@@ -107,7 +110,7 @@ fn im2col_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let row = linear_workgroup(wid, nwg) * WG + li;
   let s = row_site(row);
   if (!s.valid) { return; }
-  var o = row * u.fh * u.fw * u.c;
+  var o = row * u.row_stride;
   let y0 = i32(s.oh * u.sh) - i32(u.pad_top);
   let x0 = i32(s.ow * u.sw) - i32(u.pad_left);
   for (var fh = 0u; fh < u.fh; fh++) {
@@ -133,7 +136,7 @@ fn im2col_rows_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let s = row_site(row);
   if (!s.valid) { return; }
   let c4 = u.c >> 2u;
-  var o = row * u.fh * u.fw * c4;
+  var o = row * (u.row_stride >> 2u);
   let y0 = i32(s.oh * u.sh) - i32(u.pad_top);
   let x0 = i32(s.ow * u.sw) - i32(u.pad_left);
   for (var fh = 0u; fh < u.fh; fh++) {
@@ -150,6 +153,35 @@ fn im2col_rows_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
       o += c4;
     }
   }
+}
+
+// im2col_quads: one thread per 4 consecutive columns of a row, stored as one vec4 (row_stride a
+// multiple of 4; the padding columns past the patch get zeros). For C not a multiple of 4 (conv1,
+// C = 1), where im2col_rows_v4 does not apply: a quarter of im2col's threads, a quarter of its stores.
+@compute @workgroup_size(WG)
+fn im2col_quads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) li: u32) {
+  let idx = linear_workgroup(wid, nwg) * WG + li;
+  let quads = u.row_stride >> 2u;
+  let row = idx / quads;
+  let s = row_site(row);
+  if (!s.valid) { return; }
+  let y0 = i32(s.oh * u.sh) - i32(u.pad_top);
+  let x0 = i32(s.ow * u.sw) - i32(u.pad_left);
+  let patch_len = u.fh * u.fw * u.c;
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let col = (idx - row * quads) * 4u + j;
+    if (col >= patch_len) { break; }
+    let cell = col / u.c;
+    let fh = cell / u.fw;
+    let y = y0 + i32(fh);
+    let x = x0 + i32(cell - fh * u.fw);
+    if (y >= 0 && y < i32(u.h) && x >= 0 && x < i32(u.w)) {
+      v[j] = src[((s.n * u.h + u32(y)) * u.w + u32(x)) * u.c + col - cell * u.c];
+    }
+  }
+  dst4[idx] = v;
 }
 
 // The output positions [lo, hi) whose window covers input coordinate p along one axis

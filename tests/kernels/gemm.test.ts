@@ -1,5 +1,5 @@
 // gemm.wgsl against a float64 loop: sizes that are multiples of no tile (and 1), every transpose
-// combination, bias and relu epilogues, both variants, non-default tiles.
+// combination, bias and relu epilogues, every variant, non-default tiles, padded rows (lda, ldb).
 
 import { describe, it } from 'vitest';
 import { gemm, type GemmDims } from '../../packages/kernels/src/index.js';
@@ -16,8 +16,8 @@ function reference(a: Float32Array, b: Float32Array, bias: Float32Array | undefi
     for (let j = 0; j < n; j++) {
       let s = bias ? bias[j] : 0;
       for (let p = 0; p < k; p++) {
-        const av = d.transA ? a[p * m + i] : a[i * k + p];
-        const bv = d.transB ? b[j * k + p] : b[p * n + j];
+        const av = d.transA ? a[p * lda(d) + i] : a[i * lda(d) + p];
+        const bv = d.transB ? b[j * ldb(d) + p] : b[p * ldb(d) + j];
         s += av * bv;
       }
       c[i * n + j] = d.activation === 'relu' ? Math.max(s, 0) : s;
@@ -26,10 +26,19 @@ function reference(a: Float32Array, b: Float32Array, bias: Float32Array | undefi
   return c;
 }
 
+const lda = (d: GemmDims) => d.lda ?? (d.transA ? d.m : d.k);
+const ldb = (d: GemmDims) => d.ldb ?? (d.transB ? d.k : d.n);
+
 async function check(d: GemmDims, withBias = false) {
   const { gpu } = ctx;
-  const a = rand(d.m * d.k);
-  const b = rand(d.k * d.n);
+  // Padding columns hold NaN: a kernel that read one would show it.
+  const padded = (rows: number, len: number, ld: number) => {
+    const values = rand(rows * ld);
+    for (let r = 0; r < rows; r++) values.fill(NaN, r * ld + len, (r + 1) * ld);
+    return values;
+  };
+  const a = padded(d.transA ? d.k : d.m, d.transA ? d.m : d.k, lda(d));
+  const b = padded(d.transB ? d.n : d.k, d.transB ? d.k : d.n, ldb(d));
   const bias = withBias ? rand(d.n) : undefined;
   const ga = gpu.upload(a);
   const gb = gpu.upload(b);
@@ -55,6 +64,16 @@ describe.each(['tiled', 'direct', 'reg'] as const)('gemm %s', (variant) => {
     for (const [m, n, k] of [[1, 1, 1], [33, 17, 40], [70, 130, 9]]) {
       await check({ m, n, k, activation: 'relu', variant }, true);
       await check({ m, n, k, variant }, true);
+    }
+  });
+});
+
+describe.each(['tiled', 'direct', 'reg'] as const)('gemm %s with padded rows', (variant) => {
+  // lda / ldb beyond the packed row length, as im2col's columns padded to a multiple of 4 give.
+  it.each([[false, false], [true, false], [false, true], [true, true]])('transA=%s transB=%s', async (transA, transB) => {
+    for (const [m, n, k, padA, padB] of [[50, 8, 25, 3, 0], [25, 8, 301, 3, 0], [7, 5, 3, 1, 2], [33, 12, 64, 4, 3]]) {
+      const d: GemmDims = { m, n, k, transA, transB, variant };
+      await check({ ...d, lda: lda(d) + padA, ldb: ldb(d) + padB });
     }
   });
 });

@@ -23,13 +23,21 @@ const isPointwise = (d: WindowDims) =>
   d.padTop === 0 && d.padLeft === 0 && d.outHeight === d.inHeight && d.outWidth === d.inWidth;
 
 /**
- * x's im2col columns for `d` (x itself for a pointwise filter), in a step temporary. Pass them as
- * `cols` to the forward and the filter gradient of the same x so im2col runs once per step.
+ * The row length of conv2dColumns' buffer: Fh·Fw·C rounded up to a multiple of 4, so the GEMMs
+ * that read it take aligned vec4 loads (and share pipelines with the aligned layers); C for a
+ * pointwise filter, whose columns are x itself.
+ */
+export const colStride = (d: WindowDims) => (isPointwise(d) ? d.channels : Math.ceil(colCols(d) / 4) * 4);
+
+/**
+ * x's im2col columns for `d` (x itself for a pointwise filter), rows colStride(d) apart, in a step
+ * temporary. Pass them as `cols` to the forward and the filter gradient of the same x so im2col
+ * runs once per step.
  */
 export function conv2dColumns(step: Step, x: GPUBuffer, d: WindowDims): GPUBuffer {
   if (isPointwise(d)) return x;
-  const cols = step.temporary(colRows(d) * colCols(d) * 4, 'conv2d cols');
-  im2col(step, { x, cols }, d);
+  const cols = step.temporary(colRows(d) * colStride(d) * 4, 'conv2d cols');
+  im2col(step, { x, cols }, d, undefined, colStride(d));
   return cols;
 }
 
@@ -41,7 +49,7 @@ export function conv2dForward(
 ): void {
   const cols = buf.cols ?? conv2dColumns(step, buf.x, d);
   gemm(step, { a: cols, b: buf.filter, bias: buf.bias, c: buf.y }, {
-    m: colRows(d), n: d.outChannels, k: colCols(d), activation: d.activation, variant: d.gemmVariant,
+    m: colRows(d), n: d.outChannels, k: colCols(d), lda: colStride(d), activation: d.activation, variant: d.gemmVariant,
   });
 }
 
@@ -53,7 +61,7 @@ export function conv2dBackwardFilter(
 ): void {
   const cols = buf.cols ?? conv2dColumns(step, buf.x, d);
   gemm(step, { a: cols, b: buf.dy, c: buf.dfilter }, {
-    m: colCols(d), n: d.outChannels, k: colRows(d), transA: true, variant: d.gemmVariant,
+    m: colCols(d), n: d.outChannels, k: colRows(d), transA: true, lda: colStride(d), variant: d.gemmVariant,
   });
 }
 

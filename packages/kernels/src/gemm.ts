@@ -18,9 +18,9 @@ export type Activation = 'none' | 'relu';
 export type GemmVariant = keyof typeof GEMM_KERNELS;
 
 export interface GemmBuffers {
-  /** [M,K], or [K,M] with transA. */
+  /** [M,K], or [K,M] with transA (rows `lda` apart). */
   a: GPUBuffer;
-  /** [K,N], or [N,K] with transB. */
+  /** [K,N], or [N,K] with transB (rows `ldb` apart). */
   b: GPUBuffer;
   /** [M,N], written. Must not alias a, b or bias. */
   c: GPUBuffer;
@@ -34,6 +34,10 @@ export interface GemmDims {
   k: number;
   transA?: boolean;
   transB?: boolean;
+  /** A's stored row length, when its rows are padded beyond the packed K (M with transA). */
+  lda?: number;
+  /** B's stored row length, when its rows are padded beyond the packed N (K with transB). */
+  ldb?: number;
   activation?: Activation;
   /**
    * 'tiled' (workgroup memory), 'direct' (no barriers) or 'reg' (no barriers, vec4 loads where
@@ -53,8 +57,13 @@ const round4 = (x: number) => Math.ceil(x / 4) * 4;
 export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const { m, n, k } = d;
   needDims({ m, n, k }, 'gemm');
-  needBytes(buf.a, m * k, 'gemm A');
-  needBytes(buf.b, k * n, 'gemm B');
+  const lda = d.lda ?? (d.transA ? m : k);
+  const ldb = d.ldb ?? (d.transB ? k : n);
+  if (!(lda >= (d.transA ? m : k)) || !(ldb >= (d.transB ? k : n)) || !Number.isInteger(lda) || !Number.isInteger(ldb)) {
+    throw new Error(`filtro: gemm lda ${lda} / ldb ${ldb} shorter than a row of A [${d.transA ? `${k},${m}` : `${m},${k}`}] / B [${d.transB ? `${n},${k}` : `${k},${n}`}]`);
+  }
+  needBytes(buf.a, (d.transA ? k : m) * lda, 'gemm A');
+  needBytes(buf.b, (d.transB ? n : k) * ldb, 'gemm B');
   needBytes(buf.c, m * n, 'gemm C');
   if (buf.bias) needBytes(buf.bias, n, 'gemm bias');
   if (m === 0 || n === 0) return;
@@ -67,7 +76,7 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   // per layout at start-up.
   if (d.variant === undefined && variant === 'reg' && m * n * k < (step.tuning.gemmRegMinMacs ?? 2 ** 20)) variant = 'direct';
   if (variant === 'reg') {
-    if (buf.a.size % 16 === 0 && buf.b.size % 16 === 0) return gemmReg(step, buf, d);
+    if (buf.a.size % 16 === 0 && buf.b.size % 16 === 0) return gemmReg(step, buf, d, lda, ldb);
     variant = 'direct';
   }
   const tiles = Math.ceil(m / (4 * wgY)) * Math.ceil(n / (4 * wgX));
@@ -75,14 +84,14 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const flags = (d.transA ? 1 : 0) | (d.transB ? 2 : 0) | (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
   step.dispatch(GEMM_KERNELS[variant], {
     buffers: [buf.a, buf.b, buf.bias ?? step.scratch(0), buf.c],
-    uniforms: uniforms().u32(m, n, k, flags).bytes(),
+    uniforms: uniforms().u32(m, n, k, flags, lda, ldb, 0, 0).bytes(),
     constants: variant === 'tiled' ? { WG_X: wgX, WG_Y: wgY, TK: tk } : { WG_X: wgX, WG_Y: wgY },
     workgroups: tiles,
   });
 }
 
 /** The 'reg' variant: see gemm_reg in gemm.wgsl. */
-function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims): void {
+function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: number): void {
   const { m, n, k } = d;
   const t = step.tuning;
   const threads = t.gemmRegThreads ?? 64;
@@ -101,11 +110,13 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims): void {
   splits = Math.max(1, Math.min(splits, Math.ceil(k / 4) || 1));
   const kSlice = splits > 1 ? round4(Math.ceil(k / splits)) : Math.max(k, 1);
   splits = splits > 1 ? Math.ceil(k / kSlice) : 1;
-  const lda = d.transA ? m : k;
-  const ldb = d.transB ? k : n;
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
   // A workgroup of `threads` serves every shape the defaults pick; an explicit larger tile gets its own size.
-  const constants = { REG_THREADS: Math.max(threads, wgX * wgY), TRANS_A_C: !!d.transA, TRANS_B_C: !!d.transB, VEC_A_C: lda % 4 === 0, VEC_B_C: ldb % 4 === 0 };
+  const constants = {
+    REG_THREADS: Math.max(threads, wgX * wgY), TRANS_A_C: !!d.transA, TRANS_B_C: !!d.transB,
+    VEC_A_C: lda % 4 === 0 && (!d.transA || lda >= round4(m)),
+    VEC_B_C: ldb % 4 === 0 && (!!d.transB || ldb >= round4(n)),
+  };
   const params = (s: number) => uniforms().u32(m, n, k, flags, lda, ldb, kSlice, s, tilesM, tilesN, wgX, wgY).bytes();
   const bias = buf.bias ?? step.scratch(0);
   if (splits === 1) {

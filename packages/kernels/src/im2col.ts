@@ -12,13 +12,15 @@ export const IM2COL_KERNELS = {
   col2im: defineKernel('im2col', 'col2im_gather', ['read', 'write', 'uniform']),
   im2colRows: defineKernel('im2col', 'im2col_rows', ['read', 'write', 'uniform']),
   im2colRowsV4: defineKernel('im2col', 'im2col_rows_v4', ['read', 'write', 'uniform']),
+  im2colQuads: defineKernel('im2col', 'im2col_quads', ['read', 'write', 'uniform']),
   col2imPixels: defineKernel('im2col', 'col2im_pixels', ['read', 'write', 'uniform']),
   col2imPixelsV4: defineKernel('im2col', 'col2im_pixels_v4', ['read', 'write', 'uniform']),
 };
 
 /**
- * 'element': a thread per output element (the original kernels); 'rows': a thread per im2col row
- * (or, for col2im, per input pixel) copying runs of channels, vec4 when C % 4 == 0. Default: see defaultVariant.
+ * 'element': a thread per output element, or per 4 of them stored as a vec4 where the rows are
+ * padded to a multiple of 4 (im2col_quads); 'rows': a thread per im2col row (or, for col2im, per
+ * input pixel) copying runs of channels, vec4 when C % 4 == 0. Default: see defaultVariant.
  */
 export type Im2colVariant = 'element' | 'rows';
 
@@ -31,15 +33,31 @@ export const colRows = (d: WindowDims) => d.batch * d.outHeight * d.outWidth;
 /** Columns of the column matrix: Fh·Fw·C, ordered (fh, fw, c). */
 export const colCols = (d: WindowDims) => d.windowHeight * d.windowWidth * d.channels;
 
-/** cols[N·Ho·Wo, Fh·Fw·C] from x[N,H,W,C]; zero where the patch covers padding. */
-export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: WindowDims, variant: Im2colVariant = step.tuning.im2colVariant ?? defaultVariant(d)): void {
-  const u = windowUniforms(d, 'im2col');
+/**
+ * cols[N·Ho·Wo, Fh·Fw·C] from x[N,H,W,C]; zero where the patch covers padding. Rows are `rowStride`
+ * floats apart (default Fh·Fw·C); the padding columns are zeros with the 'element' variant (and
+ * left as they were by 'rows').
+ */
+export function im2col(
+  step: Step,
+  buf: { x: GPUBuffer; cols: GPUBuffer },
+  d: WindowDims,
+  variant: Im2colVariant = step.tuning.im2colVariant ?? defaultVariant(d),
+  rowStride = colCols(d),
+): void {
+  if (!Number.isInteger(rowStride) || rowStride < colCols(d)) throw new Error(`filtro: im2col rowStride ${rowStride} is shorter than a patch (${colCols(d)})`);
+  const u = windowUniforms(d, 'im2col', rowStride);
   const total = colRows(d) * colCols(d);
   needBytes(buf.x, inputSize(d), 'im2col x');
-  needBytes(buf.cols, total, 'im2col cols');
+  needBytes(buf.cols, colRows(d) * rowStride, 'im2col cols');
+  if (total === 0) return;
+  if (variant === 'element' && rowStride % 4 === 0 && buf.cols.size % 16 === 0) {
+    step.dispatch(IM2COL_KERNELS.im2colQuads, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(colRows(d) * (rowStride / 4), WG) });
+    return;
+  }
   if (variant === 'rows') {
     const kernel = vec4Ok(d, buf.x, buf.cols) ? IM2COL_KERNELS.im2colRowsV4 : IM2COL_KERNELS.im2colRows;
-    if (total > 0) step.dispatch(kernel, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(colRows(d), WG) });
+    step.dispatch(kernel, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(colRows(d), WG) });
     return;
   }
   step.dispatch(IM2COL_KERNELS.im2col, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(total, WG) });
@@ -47,7 +65,7 @@ export function im2col(step: Step, buf: { x: GPUBuffer; cols: GPUBuffer }, d: Wi
 
 /** dx[N,H,W,C] = the sum of every dcols entry that im2col copied from that input cell. */
 export function col2im(step: Step, buf: { dcols: GPUBuffer; dx: GPUBuffer }, d: WindowDims, variant: Im2colVariant = step.tuning.im2colVariant ?? defaultVariant(d)): void {
-  const u = windowUniforms(d, 'col2im');
+  const u = windowUniforms(d, 'col2im', colCols(d));
   needBytes(buf.dcols, colRows(d) * colCols(d), 'col2im dcols');
   needBytes(buf.dx, inputSize(d), 'col2im dx');
   if (variant === 'rows') {

@@ -111,9 +111,9 @@ function gated(c: LoweringContext<unknown>): { values: GPUBuffer[]; hyper: GPUBu
 
 /** Temporary buffers an op's lowering allocates besides its outputs (the im2col columns of conv2d). */
 export function scratchBuffers(op: string, inputSpecs: readonly TensorSpec[], attrs: unknown): { what: string; bytes: number }[] {
-  const columns = (g: { batch: number; outHeight: number; outWidth: number; windowHeight: number; windowWidth: number; channels: number }) => {
-    const rows = g.batch * g.outHeight * g.outWidth;
-    const cols = g.windowHeight * g.windowWidth * g.channels;
+  const columns = (g: k.WindowDims) => {
+    const rows = k.colRows(g);
+    const cols = k.colStride(g); // rows padded to a multiple of 4 (see conv2dColumns)
     return [{ what: `im2col columns [${rows}, ${cols}]`, bytes: rows * cols * 4 }];
   };
   switch (op) {
