@@ -39,14 +39,23 @@ async function snapshot(model: f.nn.Sequential, opt: f.optim.Optimizer): Promise
   return Promise.all(tensors.map(async (t) => Array.from(await t.data())));
 }
 
-/** Trains through `schedule` (batch size per step, and an optional lr change) and returns every loss and the final state. */
-async function train(stepper: Stepper, makeOpt: () => f.optim.Optimizer & { lr: number }, sizes: number[]): Promise<{ losses: number[]; state: number[][]; replays: number }> {
+/**
+ * Trains one step per entry of `sizes` (its batch size), calling `before` ahead of each step (a
+ * learning-rate schedule, another optimizer, restored weights; it returns the optimizer to use),
+ * and returns every loss, the final weights and optimizer state, and how many steps were replays.
+ */
+async function train(
+  stepper: Stepper,
+  makeOpt: () => f.optim.Optimizer,
+  sizes: number[],
+  before: (step: number, model: f.nn.Sequential, opt: f.optim.Optimizer) => f.optim.Optimizer | Promise<f.optim.Optimizer> = (_, __, opt) => opt,
+): Promise<{ losses: number[]; state: number[][]; replays: number }> {
   const model = makeModel();
-  const opt = makeOpt();
+  let opt = makeOpt();
   const losses: number[] = [];
   const replayed = f.stats().stepsReplayed;
   for (const [step, n] of sizes.entries()) {
-    if (step === 4) opt.lr *= 0.5; // a schedule: the replay takes the new rate without a new recording
+    opt = await before(step, model, opt);
     const [x, y] = batch(step, n);
     const loss = stepper(model, x, y, opt);
     losses.push((await loss.data())[0]);
@@ -72,8 +81,13 @@ describe('recorded and replayed training steps (webgpu)', () => {
     ['SGD with momentum', () => new f.optim.SGD({ lr: 0.05, momentum: 0.9 })],
     ['SGD', () => new f.optim.SGD({ lr: 0.05 })],
   ] as const)('%s: replays give the very losses, weights and state of building each step', async (_name, makeOpt) => {
-    const replayed = await train(trainStep, makeOpt, sizes);
-    const built = await train(plainStep, makeOpt, sizes);
+    // A schedule at step 4: the replay takes the new rate without a new recording.
+    const schedule = (step: number, _model: f.nn.Sequential, opt: f.optim.Optimizer) => {
+      if (step === 4) (opt as f.optim.SGD | f.optim.Adam).lr *= 0.5;
+      return opt;
+    };
+    const replayed = await train(trainStep, makeOpt, sizes, schedule);
+    const built = await train(plainStep, makeOpt, sizes, schedule);
     expect(replayed.losses).toEqual(built.losses);
     expect(replayed.state).toEqual(built.state);
     expect(new Set(replayed.losses).size).toBe(sizes.length); // every step did something
@@ -110,30 +124,16 @@ describe('recorded and replayed training steps (webgpu)', () => {
   });
 
   it('records anew for another optimizer or restored weights, and still matches building each step', async () => {
-    const run = async (stepper: Stepper) => {
-      const replays = f.stats().stepsReplayed;
-      const model = makeModel();
-      let opt: f.optim.Optimizer = new f.optim.Adam({ lr: 0.01 });
-      const losses: number[] = [];
-      for (let step = 0; step < 8; step++) {
-        if (step === 3) {
-          opt.dispose();
-          opt = new f.optim.SGD({ lr: 0.02, momentum: 0.5 });
-        }
-        if (step === 6) {
-          // Weights replaced from the host, as restoring a snapshot does: new storage for each.
-          for (const p of model.parameters()) restore(p, (await p.data()).map((v) => v * 0.9));
-        }
-        const [x, y] = batch(step);
-        const loss = stepper(model, x, y, opt);
-        losses.push((await loss.data())[0]);
-        for (const t of [loss, x, y]) t.dispose();
+    const changes = async (step: number, model: f.nn.Sequential, opt: f.optim.Optimizer) => {
+      if (step === 3) {
+        opt.dispose();
+        return new f.optim.SGD({ lr: 0.02, momentum: 0.5 });
       }
-      const state = await snapshot(model, opt);
-      model.dispose();
-      opt.dispose();
-      return { losses, state, replays: f.stats().stepsReplayed - replays };
+      // Weights replaced from the host, as restoring a snapshot does: new storage for each.
+      if (step === 6) for (const p of model.parameters()) restore(p, (await p.data()).map((v) => v * 0.9));
+      return opt;
     };
+    const run = (stepper: Stepper) => train(stepper, () => new f.optim.Adam({ lr: 0.01 }), [N, N, N, N, N, N, N, N], changes);
     const replayed = await run(trainStep);
     const built = await run(plainStep);
     expect(replayed.losses).toEqual(built.losses);
