@@ -7,6 +7,11 @@ export function needBytes(buffer: GPUBuffer, elements: number, what: string): vo
   }
 }
 
+/** True when every buffer can be bound as array<vec4<f32>> (WGSL needs its byte size a multiple of 16). */
+export function vec4Bindable(...buffers: GPUBuffer[]): boolean {
+  return buffers.every((b) => b.size % 16 === 0);
+}
+
 export function needDims(dims: Record<string, number>, what: string, min = 0): void {
   for (const [k, v] of Object.entries(dims)) {
     if (!Number.isInteger(v) || v < min) throw new Error(`filtro: ${what}: ${k} must be an integer ≥ ${min}, got ${v}`);

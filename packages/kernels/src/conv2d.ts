@@ -6,7 +6,7 @@ import type { Step } from './encoder.js';
 import { gemm, type Activation, type GemmVariant } from './gemm.js';
 import { col2im, colCols, colRows, im2col } from './im2col.js';
 import { columnSums } from './reduce.js';
-import { needBytes, needDims } from './check.js';
+import { needBytes, needDims, vec4Bindable } from './check.js';
 import { groupsFor } from './grid.js';
 import { defineKernel } from './kernel.js';
 import { inputSize, windowUniforms, type WindowDims } from './window.js';
@@ -75,7 +75,7 @@ export const CONV_KERNELS = {
  */
 export type ConvBackwardInputVariant = 'gemm' | 'direct';
 
-const directOk = (d: ConvDims, ...bufs: GPUBuffer[]) => d.outChannels % 4 === 0 && bufs.every((b) => b.size % 16 === 0);
+const directOk = (d: ConvDims, ...bufs: GPUBuffer[]) => d.outChannels % 4 === 0 && vec4Bindable(...bufs);
 
 /** dx[N,H,W,Cin] = the gradient of conv2d with respect to its input, from dy and the filter. */
 export function conv2dBackwardInput(

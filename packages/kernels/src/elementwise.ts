@@ -1,7 +1,7 @@
 // Wrappers for shaders/elementwise.wgsl: unary maps, relu backward, broadcasting binary ops,
 // broadcastTo and fill.
 
-import { needBytes, needDims, product } from './check.js';
+import { needBytes, needDims, product, vec4Bindable } from './check.js';
 import type { Step } from './encoder.js';
 import { groupsFor } from './grid.js';
 import { defineKernel } from './kernel.js';
@@ -59,7 +59,7 @@ export function reluBackward(step: Step, buf: { dy: GPUBuffer; x: GPUBuffer; dx:
   needBytes(buf.x, n, 'reluBackward x');
   needBytes(buf.dx, n, 'reluBackward dx');
   // vec4 when it covers everything: 4× fewer invocations and loads.
-  const v4 = step.tuning.vec4Elementwise !== false && n % 4 === 0 && [buf.dy, buf.x, buf.dx].every((b) => b.size % 16 === 0);
+  const v4 = step.tuning.vec4Elementwise !== false && n % 4 === 0 && vec4Bindable(buf.dy, buf.x, buf.dx);
   const count = v4 ? n / 4 : n;
   step.dispatch(v4 ? ELEMENTWISE_KERNELS.reluBackwardV4 : ELEMENTWISE_KERNELS.reluBackward, {
     buffers: [buf.dy, buf.x, buf.dx],

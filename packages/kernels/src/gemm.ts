@@ -1,6 +1,6 @@
 // Wrappers for shaders/gemm.wgsl: C[M,N] = op(A)·op(B) (+ bias[N]), then an activation.
 
-import { needBytes, needDims } from './check.js';
+import { needBytes, needDims, vec4Bindable } from './check.js';
 import type { Step } from './encoder.js';
 import { defineKernel } from './kernel.js';
 import { uniforms } from './uniforms.js';
@@ -78,7 +78,7 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const wgY = d.tile?.wgY ?? (small ? 8 : 16);
   const tk = d.tile?.tk ?? 16;
   if (variant === 'reg') {
-    if (buf.a.size % 16 === 0 && buf.b.size % 16 === 0) return gemmReg(step, buf, d, lda, ldb);
+    if (vec4Bindable(buf.a, buf.b)) return gemmReg(step, buf, d, lda, ldb);
     variant = 'direct';
   }
   const tiles = Math.ceil(m / (4 * wgY)) * Math.ceil(n / (4 * wgX));

@@ -1,6 +1,6 @@
 // Wrappers for shaders/im2col.wgsl: patches as GEMM rows, and the adjoint gather for dX.
 
-import { needBytes } from './check.js';
+import { needBytes, vec4Bindable } from './check.js';
 import type { Step } from './encoder.js';
 import { groupsFor } from './grid.js';
 import { defineKernel } from './kernel.js';
@@ -26,7 +26,7 @@ export type Im2colVariant = 'element' | 'rows';
 
 /** 'rows' where the channels vectorise (measured 2–6× faster on SwiftShader); 'element' else (C = 1 was slower as rows). */
 const defaultVariant = (d: WindowDims): Im2colVariant => (d.channels % 4 === 0 ? 'rows' : 'element');
-const vec4Ok = (d: WindowDims, ...bufs: GPUBuffer[]) => d.channels % 4 === 0 && bufs.every((b) => b.size % 16 === 0);
+const vec4Ok = (d: WindowDims, ...bufs: GPUBuffer[]) => d.channels % 4 === 0 && vec4Bindable(...bufs);
 
 /** Rows of the column matrix: N·Ho·Wo. */
 export const colRows = (d: WindowDims) => d.batch * d.outHeight * d.outWidth;
@@ -51,7 +51,7 @@ export function im2col(
   needBytes(buf.x, inputSize(d), 'im2col x');
   needBytes(buf.cols, colRows(d) * rowStride, 'im2col cols');
   if (total === 0) return;
-  if (variant === 'element' && rowStride % 4 === 0 && buf.cols.size % 16 === 0) {
+  if (variant === 'element' && rowStride % 4 === 0 && vec4Bindable(buf.cols)) {
     step.dispatch(IM2COL_KERNELS.im2colQuads, { buffers: [buf.x, buf.cols], uniforms: u, workgroups: groupsFor(colRows(d) * (rowStride / 4), WG) });
     return;
   }

@@ -104,11 +104,6 @@ export class Recording {
     readonly dispatchCount: number,
   ) {}
 
-  /** Bytes of pooled buffers this recording keeps out of the pool. */
-  get bytesHeld(): number {
-    return this.owned.reduce((n, b) => n + b.size, 0);
-  }
-
   /**
    * Submits the recorded work once more, as one command buffer between `io.before` and `io.after`
    * copies. Resolves or rejects like Step.submit().
