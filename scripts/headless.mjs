@@ -48,19 +48,38 @@ function freePort() {
   });
 }
 
+/** Vite, resolved from packages/demo (a dependency of the demo, not of the repository root). */
+async function loadVite() {
+  const require = createRequire(join(demoRoot, 'package.json'));
+  const vitePkg = require.resolve('vite/package.json');
+  return import(pathToFileURL(join(vitePkg, '../dist/node/index.js')).href);
+}
+
+/**
+ * `start(port)` on a free port, retried on another one if a different process took it between
+ * freePort() and the listen (up to 5 tries).
+ */
+async function onFreePort(start) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await start(port);
+    } catch (e) {
+      if ((e.code === 'EADDRINUSE' || /already in use/.test(e.message)) && attempt < 5) continue;
+      throw e;
+    }
+  }
+}
+
 /**
  * Starts the demo's Vite dev server (packages/demo/vite.config.ts) on 127.0.0.1 and a free port, with
- * no file watching or HMR socket, and the given extra response headers. Vite is a dependency of
- * packages/demo, not of the repository root, so it is resolved from there.
+ * no file watching or HMR socket, and the given extra response headers.
  * @param {{ headers?: Record<string, string> }} [options]
  * @returns {Promise<{ url: string, server: { listen(): Promise<unknown>, close(): Promise<void> }, close(): Promise<void> }>}
  */
 export async function startDemoServer(options = {}) {
-  const require = createRequire(join(demoRoot, 'package.json'));
-  const vitePkg = require.resolve('vite/package.json');
-  const vite = await import(pathToFileURL(join(vitePkg, '../dist/node/index.js')).href);
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  const vite = await loadVite();
+  return onFreePort(async (port) => {
     const server = await vite.createServer({
       configFile: join(demoRoot, 'vite.config.ts'),
       root: demoRoot,
@@ -72,12 +91,10 @@ export async function startDemoServer(options = {}) {
       await server.listen();
     } catch (e) {
       await server.close();
-      // Another process took the port between freePort() and listen(): try another one.
-      if ((e.code === 'EADDRINUSE' || /already in use/.test(e.message)) && attempt < 5) continue;
       throw e;
     }
     return { url: `http://127.0.0.1:${port}`, server, close: () => server.close() };
-  }
+  });
 }
 
 /**
@@ -90,25 +107,17 @@ export async function startBuiltDemoServer(options = {}) {
   if (!existsSync(join(demoRoot, 'dist', 'bench.html'))) {
     throw new Error('packages/demo/dist is missing: run `pnpm build` first (`pnpm bench` does)');
   }
-  const require = createRequire(join(demoRoot, 'package.json'));
-  const vitePkg = require.resolve('vite/package.json');
-  const vite = await import(pathToFileURL(join(vitePkg, '../dist/node/index.js')).href);
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      const server = await vite.preview({
-        configFile: join(demoRoot, 'vite.config.ts'),
-        root: demoRoot,
-        logLevel: 'warn',
-        preview: { host: '127.0.0.1', port, strictPort: true, headers: options.headers },
-      });
-      return {
-        url: `http://127.0.0.1:${port}`,
-        close: () => new Promise((resolveClose) => server.httpServer.close(() => resolveClose())),
-      };
-    } catch (e) {
-      if ((e.code === 'EADDRINUSE' || /already in use/.test(e.message)) && attempt < 5) continue;
-      throw e;
-    }
-  }
+  const vite = await loadVite();
+  return onFreePort(async (port) => {
+    const server = await vite.preview({
+      configFile: join(demoRoot, 'vite.config.ts'),
+      root: demoRoot,
+      logLevel: 'warn',
+      preview: { host: '127.0.0.1', port, strictPort: true, headers: options.headers },
+    });
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise((resolveClose) => server.httpServer.close(() => resolveClose())),
+    };
+  });
 }
