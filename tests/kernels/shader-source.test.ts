@@ -31,7 +31,7 @@ describe('shader sources', () => {
     const files = await kernels.shaderSourcesFromFiles();
     expect(Object.keys(files).sort()).toEqual(Object.keys(inlined!).sort());
     expect(files).toEqual(inlined);
-    expect(Object.keys(files)).toEqual(expect.arrayContaining(['common', 'gemm', 'im2col', 'reduce', 'pool', 'elementwise', 'loss', 'optim', 'finite']));
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['common', 'gemm', 'im2col', 'conv', 'reduce', 'pool', 'elementwise', 'loss', 'optim', 'finite']));
   });
 
   it.skipIf(!existsSync(dist))('plain node importing dist/ reads the same text', async () => {
