@@ -1,7 +1,8 @@
 // gemm.wgsl against a float64 loop: sizes that are multiples of no tile (and 1), every transpose
-// combination, bias and relu epilogues, every variant, non-default tiles, padded rows (lda, ldb).
+// combination, bias and relu epilogues, every variant, non-default tiles, padded rows (lda, ldb),
+// and the 'tex' variant's packing: folded textures, split-K, packing textures shared by many GEMMs.
 
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gemm, type GemmDims } from '../../packages/kernels/src/index.js';
 import { expectClose, random, readF32, run, useGpu } from './helpers.js';
 
@@ -53,7 +54,7 @@ const SIZES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 4, 1], [17, 33, 29], [64, 64, 16], [65, 63, 70], [130, 67, 33], [257, 129, 300], [2, 500, 701],
 ];
 
-describe.each(['tiled', 'direct', 'reg'] as const)('gemm %s', (variant) => {
+describe.each(['tiled', 'direct', 'reg', 'tex'] as const)('gemm %s', (variant) => {
   for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
     it(`transA=${transA} transB=${transB}`, async () => {
       for (const [m, n, k] of SIZES) await check({ m, n, k, transA, transB, variant });
@@ -68,7 +69,7 @@ describe.each(['tiled', 'direct', 'reg'] as const)('gemm %s', (variant) => {
   });
 });
 
-describe.each(['tiled', 'direct', 'reg'] as const)('gemm %s with padded rows', (variant) => {
+describe.each(['tiled', 'direct', 'reg', 'tex'] as const)('gemm %s with padded rows', (variant) => {
   // lda / ldb beyond the packed row length, as im2col's columns padded to a multiple of 4 give.
   it.each([[false, false], [true, false], [false, true], [true, true]])('transA=%s transB=%s', async (transA, transB) => {
     for (const [m, n, k, padA, padB] of [[50, 8, 25, 3, 0], [25, 8, 301, 3, 0], [7, 5, 3, 1, 2], [33, 12, 64, 4, 3]]) {
@@ -109,5 +110,90 @@ describe('gemm reg (vec4 paths and split-K)', () => {
   it('non-default workgroup shapes', async () => {
     await check({ m: 37, n: 45, k: 51, variant: 'reg', tile: { wgX: 2, wgY: 32 } });
     await check({ m: 64, n: 64, k: 64, variant: 'reg', tile: { wgX: 16, wgY: 16 }, transB: true });
+  });
+});
+
+describe('gemm tex (packing, folds, split-K, shared textures)', () => {
+  const shapes: Array<[number, number, number]> = [
+    [4, 4, 4], [16, 16, 16], [25, 8, 1000], [200, 16, 2052], [64, 128, 784], [33, 12, 64], [5, 9, 2000], [1, 300, 7], [70, 3, 5],
+  ];
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    it(`transA=${transA} transB=${transB}, automatic and forced splits`, async () => {
+      for (const [m, n, k] of shapes) await check({ m, n, k, transA, transB, variant: 'tex' });
+      for (const [m, n, k, splits] of [[8, 8, 64, 3], [25, 8, 1001, 7], [12, 20, 9, 2], [4, 4, 1, 4]]) {
+        await check({ m, n, k, transA, transB, variant: 'tex', splits });
+      }
+      // op(A) read from its buffer (packed only where that is not vec4-aligned), and always packed.
+      for (const [m, n, k] of shapes) {
+        await check({ m, n, k, transA, transB, variant: 'tex', packA: false });
+        await check({ m, n, k, transA, transB, variant: 'tex', packA: true });
+      }
+    });
+  }
+
+  it('split-K with bias and relu', async () => {
+    await check({ m: 25, n: 8, k: 1200, activation: 'relu', variant: 'tex', splits: 4 }, true);
+    await check({ m: 10, n: 13, k: 999, variant: 'tex', splits: 3 }, true);
+  });
+
+  it('matrices taller than a texture fold into bands, and ones too wide fall back to reg', async () => {
+    const tuning = ctx.gpu.tuning;
+    tuning.gemmTexMaxSize = 64;
+    try {
+      for (const [transA, transB] of [[false, false], [true, true]]) {
+        await check({ m: 150, n: 20, k: 60, transA, transB, variant: 'tex' }, true);   // A in 3 bands
+        await check({ m: 30, n: 20, k: 150, transA, transB, variant: 'tex' });         // B in 3 bands
+        await check({ m: 150, n: 9, k: 150, transA, transB, variant: 'tex', splits: 2 }); // too wide: reg
+      }
+    } finally {
+      delete tuning.gemmTexMaxSize;
+    }
+  });
+
+  it('GEMMs in one step, and replays of a recording, share the packing textures correctly', async () => {
+    const { gpu } = ctx;
+    const dims: GemmDims[] = [
+      { m: 40, n: 36, k: 20 }, { m: 300, n: 50, k: 130, transA: true }, { m: 9, n: 70, k: 33, transB: true }, { m: 40, n: 36, k: 20 },
+    ];
+    const make = (d: GemmDims) => {
+      const a = rand(d.m * d.k);
+      const b = rand(d.k * d.n);
+      return { d: { ...d, variant: 'tex' as const }, a, b, ga: gpu.upload(a), gb: gpu.upload(b), gc: gpu.buffer(d.m * d.n * 4) };
+    };
+    const all = dims.map(make);
+    const verify = async (label: string) => {
+      for (const g of all) expectClose(await readF32(gpu, g.gc, g.d.m * g.d.n), reference(g.a, g.b, undefined, g.d), `${label} ${JSON.stringify(g.d)}`);
+    };
+    await run(gpu, (s) => all.forEach((g) => gemm(s, { a: g.ga, b: g.gb, c: g.gc }, g.d)));
+    await verify('one step');
+    const step = gpu.step('tex recording');
+    all.forEach((g) => gemm(step, { a: g.ga, b: g.gb, c: g.gc }, g.d));
+    const recording = step.record();
+    for (const g of all) gpu.write(g.gc, new Float32Array(g.d.m * g.d.n).fill(NaN));
+    await recording.replay();
+    await recording.replay();
+    await verify('replayed');
+    recording.dispose();
+    for (const g of all) [g.ga, g.gb, g.gc].forEach((b) => gpu.release(b));
+  });
+
+  it('the default variant packs op(A) only where each element is used often enough', async () => {
+    const { gpu } = ctx;
+    /** Whether a default-variant gemm of this shape reads op(A) from a texture ('tex' with A packed). */
+    const packsA = (m: number, n: number, k: number, transA = false) => {
+      const [a, b, c] = [m * k, k * n, m * n].map((len) => gpu.buffer(len * 4));
+      const step = gpu.step('collect', { collectOnly: true });
+      gemm(step, { a, b, c }, { m, n, k, transA });
+      const tex = step.pipelinesNeeded().find((p) => p.kernel.entry === 'gemm_tex');
+      step.discard();
+      [a, b, c].forEach((buf) => gpu.release(buf));
+      return tex ? !tex.constants?.A_BUF : undefined;
+    };
+    if (gpu.tuning.gemmVariant !== 'tex') return expect(packsA(256, 256, 256)).toBeUndefined();
+    expect(packsA(256, 256, 256)).toBe(true);           // MN/(M+N) = 128
+    expect(packsA(8192, 16, 8)).toBe(false);            // 16, as LeNet's conv2 im2col GEMM: B only
+    expect(packsA(8192, 16, 9)).toBe(true);             // K = 9: rows of A not vec4-aligned
+    expect(packsA(200, 16, 8192, true)).toBe(false);    // conv2's dW: colsᵀ read as vec4 rows
+    expect(packsA(64, 10, 128)).toBeUndefined();        // under 2^20 multiply-adds: 'direct'
   });
 });

@@ -4,13 +4,14 @@
 // are dropped when the pool destroys that buffer.
 
 import type { Counters } from './counters.js';
-import type { BindingKind } from './kernel.js';
+import type { BindingKind, BindingResource } from './kernel.js';
 
 /** Entries kept at most; past it the cache starts over (a workload that never repeats). */
 const MAX_ENTRIES = 4096;
 
 export class BindGroupCache {
-  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private readonly ids = new WeakMap<BindingResource, number>();
+  private readonly views = new WeakMap<GPUTexture, GPUTextureView>();
   private nextId = 1;
   private readonly groups = new Map<string, GPUBindGroup>();
   private readonly keysByBuffer = new Map<number, string[]>();
@@ -18,14 +19,14 @@ export class BindGroupCache {
   constructor(private readonly device: GPUDevice, private readonly counters: Counters) {}
 
   /**
-   * The bind group of `layout` (named `layoutKey`) over `buffers` in binding order; a uniform
+   * The bind group of `layout` (named `layoutKey`) over `buffers` (textures for the texture kinds) in binding order; a uniform
    * binding, if any, is the range [uniformOffset, uniformOffset + uniformSize) of `uniformBuffer`.
    */
   get(
     layoutKey: string,
     layout: GPUBindGroupLayout,
     bindings: readonly BindingKind[],
-    buffers: readonly GPUBuffer[],
+    buffers: readonly BindingResource[],
     uniform: { buffer: GPUBuffer; offset: number; size: number } | undefined,
     maxBinding: number,
   ): GPUBindGroup {
@@ -38,7 +39,9 @@ export class BindGroupCache {
     let next = 0;
     const entries: GPUBindGroupEntry[] = bindings.map((kind, binding) => {
       if (kind === 'uniform') return { binding, resource: { buffer: uniform!.buffer, offset: uniform!.offset, size: uniform!.size } };
-      const buffer = buffers[next++];
+      const resource = buffers[next++];
+      if (kind === 'texture' || kind === 'storage-texture') return { binding, resource: this.view(resource as GPUTexture) };
+      const buffer = resource as GPUBuffer;
       return { binding, resource: { buffer, size: Math.min(buffer.size, maxBinding) } };
     });
     const group = this.device.createBindGroup({ label: layoutKey, layout, entries });
@@ -67,7 +70,13 @@ export class BindGroupCache {
     this.keysByBuffer.clear();
   }
 
-  private id(buffer: GPUBuffer): number {
+  private view(texture: GPUTexture): GPUTextureView {
+    let view = this.views.get(texture);
+    if (!view) this.views.set(texture, (view = texture.createView()));
+    return view;
+  }
+
+  private id(buffer: BindingResource): number {
     let id = this.ids.get(buffer);
     if (id === undefined) this.ids.set(buffer, (id = this.nextId++));
     return id;

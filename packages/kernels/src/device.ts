@@ -34,6 +34,7 @@ export const REQUESTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupStorageSize',
+  'maxTextureDimension2D',
   'maxStorageBuffersPerShaderStage',
   'maxUniformBufferBindingSize',
   'maxComputeInvocationsPerWorkgroup',

@@ -12,7 +12,7 @@ import { READBACK_USAGE, UNIFORM_USAGE, type BufferPool } from './buffer-pool.js
 import type { Counters } from './counters.js';
 import { foldGrid } from './grid.js';
 import { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
-import type { Constants, KernelDef } from './kernel.js';
+import type { BindingResource, Constants, KernelDef } from './kernel.js';
 import { encodeCommands, Recording, submitVerdict, type EncodedCommand } from './recording.js';
 
 /** What a Step needs from the runtime. */
@@ -27,13 +27,15 @@ export interface StepHost {
   assertAlive(): void;
   /** A small placeholder storage buffer; distinct indices give distinct buffers. */
   scratch(index?: number): GPUBuffer;
+  /** The packing texture of `slot` (see Step.packTexture), at least width × height texels. */
+  packTexture(slot: number, width: number, height: number): GPUTexture;
   /** Defaults the wrappers use when a caller does not choose. */
   readonly tuning: Tuning;
 }
 
 export interface Tuning {
-  /** Default gemm variant: 'reg' on software adapters (barriers are costly there), else 'tiled'. */
-  gemmVariant: 'tiled' | 'direct' | 'reg';
+  /** Default gemm variant: 'tex' on software adapters (see gemm_tex.wgsl), else 'tiled'. */
+  gemmVariant: 'tiled' | 'direct' | 'reg' | 'tex';
   /** Default-variant 'reg' gemms smaller than this many multiply-adds run 'direct' instead (default 2^20). */
   gemmRegMinMacs?: number;
   /** 'reg' gemm: threads per workgroup (default 64). */
@@ -42,6 +44,16 @@ export interface Tuning {
   gemmSplitTarget?: number;
   /** 'reg' gemm: the shortest K slice of a split (default 256). */
   gemmSplitMinK?: number;
+  /** 'tex' gemm: pack op(A) too where MN / (M + N), the uses of each element, reaches this (default 64). */
+  gemmTexMinReuse?: number;
+  /** Default-variant 'tex' gemms with fewer 16×16 output blocks than this run 'reg' (default 8). */
+  gemmTexMinBlocks?: number;
+  /** 'tex' gemm: the largest packed texture side (default maxTextureDimension2D; tests lower it to fold). */
+  gemmTexMaxSize?: number;
+  /** 'tex' gemm: threads per workgroup along N at most (default 4, measured on SwiftShader). */
+  gemmTexMaxWgX?: number;
+  /** 'tex' gemm: split K while fewer threads than this have an output block (default 256). */
+  gemmTexSplitThreads?: number;
   /** Default im2col/col2im variant (default: 'rows' when C % 4 == 0, else 'element'). */
   im2colVariant?: 'element' | 'rows';
   /** Default conv2d input-gradient variant (default 'direct' where K % 4 == 0, else 'gemm'). */
@@ -53,8 +65,8 @@ export interface Tuning {
 }
 
 export interface DispatchArgs {
-  /** One buffer per non-uniform binding, in binding order. */
-  buffers: readonly GPUBuffer[];
+  /** One buffer (a texture for the texture kinds) per non-uniform binding, in binding order. */
+  buffers: readonly BindingResource[];
   /** The Params struct bytes (see UniformWriter); required iff the kernel has a uniform binding. */
   uniforms?: Uint8Array;
   /** WGSL override values (part of the pipeline key). */
@@ -70,7 +82,7 @@ export interface PipelineNeed {
 }
 
 type Command =
-  | { kind: 'dispatch'; pipeline: CachedPipeline; kernel: KernelDef; buffers: readonly GPUBuffer[]; uniformOffset: number; uniformSize: number; grid: [number, number, number] }
+  | { kind: 'dispatch'; pipeline: CachedPipeline; kernel: KernelDef; buffers: readonly BindingResource[]; uniformOffset: number; uniformSize: number; grid: [number, number, number] }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size?: number }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
 
@@ -149,9 +161,25 @@ export class Step {
     return this.host.tuning;
   }
 
+  /** The device's maxTextureDimension2D (the largest packing texture). */
+  get maxTextureSize(): number {
+    return this.host.device.limits.maxTextureDimension2D;
+  }
+
   /** A small placeholder for a binding the kernel will not touch (see Gpu.scratch). */
   scratch(index = 0): GPUBuffer {
     return this.host.scratch(index);
+  }
+
+  /**
+   * An rgba32float texture (TEXTURE_BINDING | STORAGE_BINDING) of at least width × height texels,
+   * one per `slot` for the whole runtime, that a kernel packs an operand into and the next reads
+   * (gemm 'tex'). Sharing is safe because the queue runs dispatches in order and every user writes
+   * the texels it reads just before reading them.
+   */
+  packTexture(slot: number, width: number, height: number): GPUTexture {
+    this.assertOpen();
+    return this.host.packTexture(slot, width, height);
   }
 
   /** Zeroes a byte range (offset and size multiples of 4) between dispatches. */
@@ -290,7 +318,11 @@ export class Step {
     const owned = [...this.temporaries];
     const used = new Set<GPUBuffer>();
     for (const c of this.commands) {
-      if (c.kind === 'dispatch') for (const b of c.buffers) used.add(b);
+      if (c.kind === 'dispatch') {
+        c.buffers.forEach((b, i) => {
+          if (bufferSlots(c.kernel)[i]) used.add(b as GPUBuffer);
+        });
+      }
       else if (c.kind === 'clear') used.add(c.buffer);
       else used.add(c.src).add(c.dst);
     }
@@ -315,6 +347,11 @@ export class Step {
   private assertOpen(): void {
     if (this.submitted) throw new Error(`filtro: step "${this.label}" was already submitted; start a new step`);
   }
+}
+
+/** For each non-uniform binding of `kernel`, whether it takes a buffer (not a texture). */
+function bufferSlots(kernel: KernelDef): boolean[] {
+  return kernel.bindings.filter((b) => b !== 'uniform').map((b) => b === 'read' || b === 'write');
 }
 
 function align4(n: number): number {

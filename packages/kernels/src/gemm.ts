@@ -13,9 +13,12 @@ export const GEMM_KERNELS = {
 };
 /** The second pass of split-K (sums the partial products, applies bias and activation). */
 export const GEMM_SPLIT_REDUCE = defineKernel('gemm', 'gemm_split_reduce', BINDINGS);
+/** The 'tex' variant (gemm_tex.wgsl): an operand packed into a texture, then the product of two. */
+export const GEMM_PACK = defineKernel('gemm_tex', 'gemm_pack', ['read', 'storage-texture', 'uniform']);
+export const GEMM_TEX = defineKernel('gemm_tex', 'gemm_tex', ['texture', 'texture', 'read', 'write', 'uniform', 'read']);
 
 export type Activation = 'none' | 'relu';
-export type GemmVariant = keyof typeof GEMM_KERNELS;
+export type GemmVariant = keyof typeof GEMM_KERNELS | 'tex';
 
 export interface GemmBuffers {
   /** [M,K], or [K,M] with transA (rows `lda` apart). */
@@ -40,15 +43,19 @@ export interface GemmDims {
   ldb?: number;
   activation?: Activation;
   /**
-   * 'tiled' (workgroup memory), 'direct' (no barriers) or 'reg' (no barriers, vec4 loads where
-   * aligned, workgroup shaped to the output, split-K for few outputs over a long K); default: the
-   * runtime's tuning. 'reg' falls back to 'direct' for buffers whose sizes are not multiples of 16.
+   * 'tiled' (workgroup memory), 'direct' (no barriers), 'reg' (no barriers, vec4 loads where
+   * aligned, workgroup shaped to the output, split-K for few outputs over a long K) or 'tex'
+   * (operands packed into textures, 16×16 outputs a thread, split-K); default: the runtime's
+   * tuning. 'reg' falls back to 'direct' for buffers whose sizes are not multiples of 16, 'tex'
+   * to 'reg' for matrices too large for the device's textures.
    */
   variant?: GemmVariant;
   /** Threads per workgroup along N (wgX) and M (wgY), and the K slice (tk) of the tiled variant. */
   tile?: { wgX?: number; wgY?: number; tk?: number };
-  /** 'reg' only: the number of K splits (default: chosen from the shape and `tuning`). */
+  /** 'reg' and 'tex' only: the number of K splits (default: chosen from the shape and `tuning`). */
   splits?: number;
+  /** 'tex' only: pack op(A) into a texture too (default: where it pays, see gemmTex; always when unaligned). */
+  packA?: boolean;
 }
 
 const pow2ceil = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
@@ -72,12 +79,13 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   // every such GEMM with one pipeline (its transposes are uniforms), where 'reg' would compile one
   // per layout at start-up. Its 8×8 workgroups idle fewer threads on such small outputs than 16×16
   // (2-3× faster for LeNet's dense2 on SwiftShader).
-  const small = d.variant === undefined && variant === 'reg' && m * n * k < (step.tuning.gemmRegMinMacs ?? 2 ** 20);
+  const small = d.variant === undefined && (variant === 'reg' || variant === 'tex') && m * n * k < (step.tuning.gemmRegMinMacs ?? 2 ** 20);
   if (small) variant = 'direct';
   const wgX = d.tile?.wgX ?? (small ? 8 : 16);
   const wgY = d.tile?.wgY ?? (small ? 8 : 16);
   const tk = d.tile?.tk ?? 16;
-  if (variant === 'reg') {
+  if (variant === 'tex' && gemmTex(step, buf, d, lda, ldb)) return;
+  if (variant === 'reg' || variant === 'tex') {
     if (vec4Bindable(buf.a, buf.b)) return gemmReg(step, buf, d, lda, ldb);
     variant = 'direct';
   }
@@ -133,4 +141,80 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
     constants: { WG_X: 64, WG_Y: 1 },
     workgroups: Math.ceil(m * n / 256),
   });
+}
+
+/**
+ * The 'tex' variant: see gemm_tex.wgsl. op(B) is always packed; op(A) is packed too where each of
+ * its elements is used often enough to pay for it (MN / (M + N) >= gemmTexMinReuse) or where its
+ * rows are not vec4-aligned, else read from its buffer. Returns false, having recorded nothing,
+ * where a packed operand would not fit the device's largest texture, or (default variant only)
+ * where the output has too few blocks to share out.
+ */
+function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: number): boolean {
+  const { m, n, k } = d;
+  const t = step.tuning;
+  const max = Math.min(t.gemmTexMaxSize ?? Infinity, step.maxTextureSize);
+  const k4 = Math.ceil(k / 4);
+  const n4 = Math.ceil(n / 4);
+  const aAligned = lda % 4 === 0 && (!d.transA || lda >= round4(m)) && vec4Bindable(buf.a);
+  const packA = !aAligned || (d.packA ?? (m * n) / (m + n) >= (t.gemmTexMinReuse ?? 64));
+  // Each thread: RP row quads × CQ column quads (16×16 outputs, fewer on narrow matrices).
+  const rp = Math.min(4, Math.ceil(m / 4));
+  const cq = Math.min(4, n4);
+  const blocks = Math.ceil(m / (4 * rp)) * Math.ceil(n4 / cq);
+  // A handful of output blocks cannot keep the cores busy but by splitting K into many mostly idle
+  // workgroups ('reg' spreads such outputs better: LeNet conv1's dW, 25×8 over K = 50176).
+  if (d.variant === undefined && blocks < (t.gemmTexMinBlocks ?? 8)) return false;
+  // op(A): M rows of k4 texels; op(B): K rows (zero rows up to a multiple of 4) of n4 texels.
+  const foldA = packA ? Math.min(m, max) : m;
+  const rowsB = round4(k);
+  const foldB = Math.min(rowsB, Math.floor(max / 4) * 4);
+  const widthA = packA ? Math.ceil(m / foldA) * k4 : 1;
+  const widthB = Math.ceil(rowsB / foldB) * n4;
+  if (widthA > max || widthB > max) return false;
+  const texA = step.packTexture(packA ? 0 : 2, widthA, packA ? foldA : 1);
+  const texB = step.packTexture(1, widthB, foldB);
+  const pack = (src: GPUBuffer, dst: GPUTexture, rows: number, cols: number, rowsOut: number, trans: boolean, ld: number, fold: number) => {
+    const texels = Math.ceil(cols / 4);
+    step.dispatch(GEMM_PACK, {
+      buffers: [src, dst],
+      uniforms: uniforms().u32(rows, cols, trans ? 1 : ld, trans ? ld : 1, rowsOut, fold, texels, 0).bytes(),
+      workgroups: Math.ceil((rowsOut * texels) / 64),
+    });
+  };
+  if (packA) pack(buf.a, texA, m, k, m, !!d.transA, lda, foldA);
+  pack(buf.b, texB, k, n, rowsB, !!d.transB, ldb, foldB);
+
+  const threads = 64;
+  const wgX = Math.min(pow2ceil(Math.ceil(n4 / cq)), t.gemmTexMaxWgX ?? 4);
+  const wgY = Math.max(1, Math.min(pow2ceil(Math.ceil(m / (4 * rp))), Math.floor(threads / wgX)));
+  const tilesM = Math.ceil(m / (4 * rp * wgY));
+  const tilesN = Math.ceil(n4 / (cq * wgX));
+  const tiles = tilesM * tilesN;
+  let splits = d.splits ?? 1;
+  if (d.splits === undefined) {
+    // Few output blocks over a long K: split K so that every core has work.
+    const target = t.gemmTexSplitThreads ?? 256;
+    const minSlice = Math.ceil((t.gemmSplitMinK ?? 256) / 4);
+    if (blocks < target && k4 >= 2 * minSlice) splits = Math.min(Math.ceil(target / blocks), Math.floor(k4 / minSlice));
+  }
+  splits = Math.max(1, Math.min(splits, k4 || 1));
+  const slice = Math.ceil(k4 / splits);
+  splits = Math.max(1, Math.ceil(k4 / slice));
+  const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
+  const params = uniforms().u32(m, n, k4, flags, foldA, foldB, n4, slice, splits, tilesM, tilesN, wgX, wgY, k, Math.floor(lda / 4), 0).bytes();
+  const constants = { TEX_THREADS: threads, RP: rp, CQ: cq, A_BUF: !packA, A_TRANS: !packA && !!d.transA };
+  const bias = buf.bias ?? step.scratch(0);
+  const out = splits > 1 ? step.temporary(splits * m * n * 4, 'gemm split-K partials') : buf.c;
+  const aBuffer = packA ? step.scratch(2) : buf.a;
+  step.dispatch(GEMM_TEX, { buffers: [texA, texB, bias, out, aBuffer], uniforms: params, constants, workgroups: tiles * splits });
+  if (splits > 1) {
+    step.dispatch(GEMM_SPLIT_REDUCE, {
+      buffers: [out, step.scratch(1), bias, buf.c],
+      uniforms: uniforms().u32(m, n, k, flags, lda, ldb, slice * 4, splits, tilesM, tilesN, wgX, wgY).bytes(),
+      constants: { WG_X: 64, WG_Y: 1 },
+      workgroups: Math.ceil((m * n) / 256),
+    });
+  }
+  return true;
 }

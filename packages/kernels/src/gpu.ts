@@ -31,6 +31,7 @@ export class Gpu implements StepHost {
   lost?: GPUDeviceLostInfo;
   private destroyed = false;
   private readonly scratchBuffers: GPUBuffer[] = [];
+  private readonly packTextures: GPUTexture[] = [];
 
   constructor(
     readonly device: GPUDevice,
@@ -43,7 +44,7 @@ export class Gpu implements StepHost {
     this.bindGroups = new BindGroupCache(device, this.counters);
     this.pool = new BufferPool(device, this.counters, options, (buffer) => this.bindGroups.forget(buffer));
     this.pipelines = new PipelineCache(device, this.counters, shaderSources);
-    this.tuning = { gemmVariant: info.isSoftware ? 'reg' : 'tiled', ...options.tuning };
+    this.tuning = { gemmVariant: info.isSoftware ? 'tex' : 'tiled', ...options.tuning };
     this.gridLimit = Math.min(options.gridLimit ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension);
     void device.lost.then((info) => {
       this.lost = info;
@@ -134,6 +135,26 @@ export class Gpu implements StepHost {
     return this.scratchBuffers[index];
   }
 
+  /**
+   * The packing texture of `slot` (see Step.packTexture). It only grows: a larger request makes a
+   * new one covering both sizes, and the old one lives on while recordings still bind it.
+   */
+  packTexture(slot: number, width: number, height: number): GPUTexture {
+    const max = this.device.limits.maxTextureDimension2D;
+    if (width > max || height > max) throw new Error(`filtro: packing texture ${width}×${height} exceeds maxTextureDimension2D ${max}`);
+    const have = this.packTextures[slot];
+    if (have && have.width >= width && have.height >= height) return have;
+    const size = { width: Math.max(width, have?.width ?? 0), height: Math.max(height, have?.height ?? 0) };
+    const texture = this.device.createTexture({
+      label: `filtro packing texture ${slot}`,
+      size,
+      format: 'rgba32float',
+      usage: 0x4 | 0x8, // GPUTextureUsage.TEXTURE_BINDING | STORAGE_BINDING
+    });
+    this.packTextures[slot] = texture;
+    return texture;
+  }
+
   /** Resolves when the queue has finished all submitted work. */
   async idle(): Promise<void> {
     this.assertAlive();
@@ -148,6 +169,8 @@ export class Gpu implements StepHost {
     this.bindGroups.clear();
     for (const b of this.scratchBuffers) b.destroy();
     this.scratchBuffers.length = 0;
+    for (const t of this.packTextures) t.destroy();
+    this.packTextures.length = 0;
     if (this.source) this.device.destroy();
   }
 }

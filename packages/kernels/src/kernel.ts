@@ -2,14 +2,20 @@
 // Layouts are explicit rather than 'auto' so that a binding an entry happens not to read still
 // accepts a buffer, and so that a WGSL/wrapper mismatch fails at pipeline creation.
 
-export type BindingKind = 'read' | 'write' | 'uniform';
+export type BindingKind = 'read' | 'write' | 'uniform' | 'texture' | 'storage-texture';
+
+/** What a dispatch binds in a non-uniform slot: a buffer, or a texture for the texture kinds. */
+export type BindingResource = GPUBuffer | GPUTexture;
 
 export interface KernelDef {
   /** Shader family: the stem of shaders/<family>.wgsl. */
   readonly family: string;
   /** The @compute entry point in that file. */
   readonly entry: string;
-  /** 'read' = storage read, 'write' = storage read_write, 'uniform' = the Params struct. */
+  /**
+   * 'read' = storage read, 'write' = storage read_write, 'uniform' = the Params struct,
+   * 'texture' = texture_2d<f32> (unfilterable), 'storage-texture' = texture_storage_2d<rgba32float, write>.
+   */
   readonly bindings: readonly BindingKind[];
 }
 

@@ -157,11 +157,12 @@ export class PipelineCache {
     if (!l) {
       const group = this.device.createBindGroupLayout({
         label: `filtro ${key}`,
-        entries: bindings.map((kind, binding) => ({
-          binding,
-          visibility: 0x4, // GPUShaderStage.COMPUTE
-          buffer: { type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage' },
-        })),
+        entries: bindings.map((kind, binding): GPUBindGroupLayoutEntry => {
+          const visibility = 0x4; // GPUShaderStage.COMPUTE
+          if (kind === 'texture') return { binding, visibility, texture: { sampleType: 'unfilterable-float' } };
+          if (kind === 'storage-texture') return { binding, visibility, storageTexture: { access: 'write-only', format: 'rgba32float' } };
+          return { binding, visibility, buffer: { type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage' } };
+        }),
       });
       const pipeline = this.device.createPipelineLayout({ label: `filtro ${key}`, bindGroupLayouts: [group] });
       l = { group, pipeline };

@@ -1,0 +1,263 @@
+// gemm_tex.wgsl: C[M,N] = op(A)·op(B) (+ bias[N]), then an activation, with op(A) and op(B) read
+// from rgba32float textures: the 'tex' variant of packages/kernels/src/gemm.ts.
+// Why textures: SwiftShader runs four invocations as the lanes of one SIMD register, and a storage
+// buffer load at a computed index costs it a branch and a scalar load per lane, whatever the
+// layout. A texel fetch brings four floats per lane without those branches. With 16×16 outputs a
+// thread, the product runs about twice as fast there as gemm_reg's buffer loads (1024³ in Dawn).
+// Packing costs O(MK + KN), so op(A) is packed only where each of its elements is used often
+// enough (see A_BUF); hardware adapters keep the buffer variants (the runtime's tuning chooses).
+// Lowered to by: gemm() (packages/kernels/src/gemm.ts) with variant 'tex', the default on software
+// adapters: dense layers and their gradients, conv2d's im2col GEMMs (forward and dW, A_BUF),
+// large matmuls. Outputs of a few 16×16 blocks and small GEMMs keep 'reg' and 'direct'.
+//
+// Packed layout (written by gemm_pack, read by gemm_tex): a matrix X with `rows` rows and `cols`
+// columns becomes texels of 4 consecutive columns; row r, texel t (columns 4t..4t+3) sits at
+//   x = (r / fold)·texels + t,   y = r % fold,     texels = ceil(cols / 4),
+// so that matrices taller than the texture limit fold into side-by-side bands of `fold` rows.
+// op(A) is packed with rows = M, cols = K (4 consecutive k per texel); op(B) with rows = K,
+// cols = N (4 consecutive columns per texel) and a fold that is a multiple of 4.
+
+// ---- gemm_pack: matrix in a storage buffer -> packed texture -------------------------------------
+// Bindings: 0 src storage read, 1 dst rgba32float storage texture (write), 2 pu PackParams.
+// Element (r, c) of X is src[r·rs + c·cs] (a transpose is a swap of the strides). Rows in
+// [rows, rows_out) and columns past `cols` are written as zeros: the GEMM runs K up to a multiple
+// of 4 and must find zeros there, not what an earlier GEMM left in the texture.
+// Grid: one thread per texel (rows_out·texels), 64 a workgroup, linear.
+
+struct PackParams { rows: u32, cols: u32, rs: u32, cs: u32, rows_out: u32, fold: u32, texels: u32, _p: u32 }
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(2) var<uniform> pu: PackParams;
+
+@compute @workgroup_size(64)
+fn gemm_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) li: u32) {
+  let i = linear_workgroup(wid, nwg) * 64u + li;
+  if (i >= pu.rows_out * pu.texels) { return; }
+  let r = i / pu.texels;
+  let t = i - r * pu.texels;
+  var v = vec4<f32>(0.0);
+  let c0 = 4u * t;
+  if (r < pu.rows) {
+    let base = r * pu.rs + c0 * pu.cs;
+    if (c0 < pu.cols) { v.x = src[base]; }
+    if (c0 + 1u < pu.cols) { v.y = src[base + pu.cs]; }
+    if (c0 + 2u < pu.cols) { v.z = src[base + 2u * pu.cs]; }
+    if (c0 + 3u < pu.cols) { v.w = src[base + 3u * pu.cs]; }
+  }
+  textureStore(dst, vec2<u32>((r / pu.fold) * pu.texels + t, r % pu.fold), v);
+}
+
+// ---- gemm_tex: the product -------------------------------------------------------------------------
+// Bindings: 0 ta (op(A) packed), 1 tb (op(B) packed), 2 bias storage read [N] (read only when
+// HAS_BIAS), 3 c storage rw, 4 tu TexParams, 5 abuf (op(A) unpacked, read only with A_BUF).
+// Each thread owns a (4·RP)×(4·CQ) block of C as RP·CQ mat4x4 accumulators: column i of acc_pq
+// holds row 4p+i of the block over columns 4q..4q+3. Per step of 4 k it fetches RP quads of A
+// (4 rows × 4 k) and CQ quads of B (4 k × 4 columns) and does acc_pq += B_q · A_p.
+// Overrides: TEX_THREADS (threads a workgroup), RP, CQ (1..4), A_BUF, A_TRANS (below). The
+// workgroup's shape (wg_x threads along N by wg_y along M) and split-K are uniforms.
+// Grid: tiles_m·tiles_n·splits workgroups, linear: t -> split t / (tiles_m·tiles_n), tile
+//   t % (tiles_m·tiles_n) -> row tile / tiles_n, column tile % tiles_n. Split s sums the k texels
+//   [s·k4_slice, min((s+1)·k4_slice, k4)); with splits > 1 it writes raw partial sums to C at
+//   offset s·M·N for gemm_split_reduce (gemm.wgsl) to sum and finish.
+
+struct TexParams {
+  m: u32, n: u32, k4: u32, flags: u32,
+  fold_a: u32, fold_b: u32, n4: u32, k4_slice: u32,
+  splits: u32, tiles_m: u32, tiles_n: u32, wg_x: u32,
+  wg_y: u32, k: u32, lda4: u32, _p: u32,
+}
+
+const TEX_HAS_BIAS = 4u;
+const TEX_RELU = 8u;
+
+@group(0) @binding(0) var ta: texture_2d<f32>;
+@group(0) @binding(1) var tb: texture_2d<f32>;
+@group(0) @binding(2) var<storage, read> tbias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> tc: array<f32>;
+@group(0) @binding(4) var<uniform> tu: TexParams;
+@group(0) @binding(5) var<storage, read> abuf: array<vec4<f32>>;
+
+override TEX_THREADS: u32 = 64u;
+// A_BUF: op(A) is read from abuf (binding 5) instead of ta: A stored [M, lda] (4 k a vec4), or
+// [K, lda] with A_TRANS (4 rows a vec4); lda % 4 == 0, and lda >= round4(M) with A_TRANS. Only
+// B is packed then: the choice for thin GEMMs (im2col's), whose A would cost more to pack than to
+// read. Rows are not folded (fold_a = M), and k past K reads as zero.
+override A_BUF: bool = false;
+override A_TRANS: bool = false;
+override RP: u32 = 4u;
+override CQ: u32 = 4u;
+
+// Texel-space origins (x of k texel 0, y) of rows r..r+3 of op(A), rows clamped into the matrix.
+struct RowQuad { x: vec4<i32>, y: vec4<i32> }
+
+fn row_quad(r: u32) -> RowQuad {
+  let rows = min(vec4<u32>(r) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(tu.m - 1u));
+  let band = rows / vec4<u32>(tu.fold_a);
+  return RowQuad(vec4<i32>(band * tu.k4), vec4<i32>(rows - band * tu.fold_a));
+}
+
+// op(A) rows q.y (x, y, z, w) at k texel k4 from abuf, as the columns of a matrix.
+fn a_quad_buf(q: RowQuad, k4: i32) -> mat4x4<f32> {
+  let k0 = 4u * u32(k4);
+  let lane = vec4<u32>(0u, 1u, 2u, 3u);
+  if (A_TRANS) {
+    let col = (u32(q.y.x) & ~3u) / 4u;
+    let last = tu.k - 1u;
+    let v = mat4x4<f32>(select(vec4<f32>(0.0), abuf[min(k0, last) * tu.lda4 + col], k0 < tu.k),
+                        select(vec4<f32>(0.0), abuf[min(k0 + 1u, last) * tu.lda4 + col], k0 + 1u < tu.k),
+                        select(vec4<f32>(0.0), abuf[min(k0 + 2u, last) * tu.lda4 + col], k0 + 2u < tu.k),
+                        select(vec4<f32>(0.0), abuf[min(k0 + 3u, last) * tu.lda4 + col], k0 + 3u < tu.k));
+    return transpose(v);
+  }
+  let valid = vec4<u32>(k0) + lane < vec4<u32>(tu.k);
+  let rows = vec4<u32>(q.y) * tu.lda4 + vec4<u32>(u32(k4));
+  return mat4x4<f32>(select(vec4<f32>(0.0), abuf[rows.x], valid), select(vec4<f32>(0.0), abuf[rows.y], valid),
+                     select(vec4<f32>(0.0), abuf[rows.z], valid), select(vec4<f32>(0.0), abuf[rows.w], valid));
+}
+
+// op(A) rows q.x..q.w at k texel k4, as the columns of a matrix.
+fn a_quad(q: RowQuad, k4: i32) -> mat4x4<f32> {
+  if (A_BUF) { return a_quad_buf(q, k4); }
+  return mat4x4<f32>(textureLoad(ta, vec2<i32>(q.x.x + k4, q.y.x), 0),
+                     textureLoad(ta, vec2<i32>(q.x.y + k4, q.y.y), 0),
+                     textureLoad(ta, vec2<i32>(q.x.z + k4, q.y.z), 0),
+                     textureLoad(ta, vec2<i32>(q.x.w + k4, q.y.w), 0));
+}
+
+// op(B) rows y..y+3 (4 consecutive k) at column texel x, as the columns of a matrix.
+fn b_quad(x: i32, y: i32) -> mat4x4<f32> {
+  return mat4x4<f32>(textureLoad(tb, vec2<i32>(x, y), 0), textureLoad(tb, vec2<i32>(x, y + 1), 0),
+                     textureLoad(tb, vec2<i32>(x, y + 2), 0), textureLoad(tb, vec2<i32>(x, y + 3), 0));
+}
+
+// *acc += b·a, column by column in place (SwiftShader runs this faster than `acc += b * a`).
+fn mma(acc: ptr<function, mat4x4<f32>>, b: mat4x4<f32>, a: mat4x4<f32>) {
+  (*acc)[0] += b[0] * a[0].x + b[1] * a[0].y + b[2] * a[0].z + b[3] * a[0].w;
+  (*acc)[1] += b[0] * a[1].x + b[1] * a[1].y + b[2] * a[1].z + b[3] * a[1].w;
+  (*acc)[2] += b[0] * a[2].x + b[1] * a[2].y + b[2] * a[2].z + b[3] * a[2].w;
+  (*acc)[3] += b[0] * a[3].x + b[1] * a[3].y + b[2] * a[3].z + b[3] * a[3].w;
+}
+
+// Writes one row of C over columns col..col+3 (bias and activation unless split).
+fn tex_store(r: u32, col: u32, acc: vec4<f32>, split: u32) {
+  if (r >= tu.m || col >= tu.n) { return; }
+  var v = acc;
+  var base = r * tu.n + col;
+  if (tu.splits > 1u) {
+    base += split * tu.m * tu.n;
+  } else {
+    if ((tu.flags & TEX_HAS_BIAS) != 0u) {
+      let last = tu.n - 1u;
+      v += vec4<f32>(tbias[col], tbias[min(col + 1u, last)], tbias[min(col + 2u, last)], tbias[min(col + 3u, last)]);
+    }
+    if ((tu.flags & TEX_RELU) != 0u) { v = max(v, vec4<f32>(0.0)); }
+  }
+  if (col + 3u < tu.n) {
+    tc[base] = v.x; tc[base + 1u] = v.y; tc[base + 2u] = v.z; tc[base + 3u] = v.w;
+    return;
+  }
+  tc[base] = v.x;
+  if (col + 1u < tu.n) { tc[base + 1u] = v.y; }
+  if (col + 2u < tu.n) { tc[base + 2u] = v.z; }
+}
+
+// Writes the 4 rows (row..row+3: the columns of acc) of one 4×4 block at columns col..col+3.
+fn tex_store_block(row: u32, col: u32, acc: mat4x4<f32>, split: u32) {
+  tex_store(row, col, acc[0], split);
+  tex_store(row + 1u, col, acc[1], split);
+  tex_store(row + 2u, col, acc[2], split);
+  tex_store(row + 3u, col, acc[3], split);
+}
+
+// Writes a row quad's CQ blocks.
+fn tex_store_quads(row: u32, col: u32, a0: mat4x4<f32>, a1: mat4x4<f32>, a2: mat4x4<f32>, a3: mat4x4<f32>, split: u32) {
+  tex_store_block(row, col, a0, split);
+  if (CQ > 1u) { tex_store_block(row, col + 4u, a1, split); }
+  if (CQ > 2u) { tex_store_block(row, col + 8u, a2, split); }
+  if (CQ > 3u) { tex_store_block(row, col + 12u, a3, split); }
+}
+
+@compute @workgroup_size(TEX_THREADS)
+fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) li: u32) {
+  let tiles = tu.tiles_m * tu.tiles_n;
+  let t = linear_workgroup(wid, nwg);
+  if (t >= tiles * tu.splits) { return; }
+  let split = t / tiles;
+  let tile = t - split * tiles;
+  let tm = tile / tu.tiles_n;
+  let ly = li / tu.wg_x;
+  if (ly >= tu.wg_y) { return; } // a narrow tile leaves some of the TEX_THREADS idle
+  let lx = li - ly * tu.wg_x;
+  let row = (tm * tu.wg_y + ly) * 4u * RP;
+  let q0 = ((tile - tm * tu.tiles_n) * tu.wg_x + lx) * CQ;
+  let kb = split * tu.k4_slice;
+  let ke = min(kb + tu.k4_slice, tu.k4);
+
+  let r0 = row_quad(row);
+  let r1 = row_quad(row + 4u);
+  let r2 = row_quad(row + 8u);
+  let r3 = row_quad(row + 12u);
+  // Column texels past the last are clamped (their sums are never stored).
+  let last_q = tu.n4 - 1u;
+  let x0 = i32(min(q0, last_q));
+  let x1 = i32(min(q0 + 1u, last_q));
+  let x2 = i32(min(q0 + 2u, last_q));
+  let x3 = i32(min(q0 + 3u, last_q));
+
+  var acc00: mat4x4<f32>; var acc01: mat4x4<f32>; var acc02: mat4x4<f32>; var acc03: mat4x4<f32>;
+  var acc10: mat4x4<f32>; var acc11: mat4x4<f32>; var acc12: mat4x4<f32>; var acc13: mat4x4<f32>;
+  var acc20: mat4x4<f32>; var acc21: mat4x4<f32>; var acc22: mat4x4<f32>; var acc23: mat4x4<f32>;
+  var acc30: mat4x4<f32>; var acc31: mat4x4<f32>; var acc32: mat4x4<f32>; var acc33: mat4x4<f32>;
+
+  // The 4 B rows of step k4 start at texel row by of band bx (fold_b is a multiple of 4).
+  var by = i32((4u * kb) % tu.fold_b);
+  var bx = i32((4u * kb) / tu.fold_b * tu.n4);
+  let fold_b = i32(tu.fold_b);
+  let n4 = i32(tu.n4);
+  for (var k4 = i32(kb); k4 < i32(ke); k4++) {
+    let b0 = b_quad(bx + x0, by);
+    var b1: mat4x4<f32>; var b2: mat4x4<f32>; var b3: mat4x4<f32>;
+    if (CQ > 1u) { b1 = b_quad(bx + x1, by); }
+    if (CQ > 2u) { b2 = b_quad(bx + x2, by); }
+    if (CQ > 3u) { b3 = b_quad(bx + x3, by); }
+    let a0 = a_quad(r0, k4);
+    mma(&acc00, b0, a0);
+    if (CQ > 1u) { mma(&acc01, b1, a0); }
+    if (CQ > 2u) { mma(&acc02, b2, a0); }
+    if (CQ > 3u) { mma(&acc03, b3, a0); }
+    if (RP > 1u) {
+      let a1 = a_quad(r1, k4);
+      mma(&acc10, b0, a1);
+      if (CQ > 1u) { mma(&acc11, b1, a1); }
+      if (CQ > 2u) { mma(&acc12, b2, a1); }
+      if (CQ > 3u) { mma(&acc13, b3, a1); }
+    }
+    if (RP > 2u) {
+      let a2 = a_quad(r2, k4);
+      mma(&acc20, b0, a2);
+      if (CQ > 1u) { mma(&acc21, b1, a2); }
+      if (CQ > 2u) { mma(&acc22, b2, a2); }
+      if (CQ > 3u) { mma(&acc23, b3, a2); }
+    }
+    if (RP > 3u) {
+      let a3 = a_quad(r3, k4);
+      mma(&acc30, b0, a3);
+      if (CQ > 1u) { mma(&acc31, b1, a3); }
+      if (CQ > 2u) { mma(&acc32, b2, a3); }
+      if (CQ > 3u) { mma(&acc33, b3, a3); }
+    }
+    by += 4;
+    let wrap = by >= fold_b;  // selects, not a branch: a branch splits the loop body
+    bx = select(bx, bx + n4, wrap);
+    by = select(by, 0, wrap);
+  }
+
+  let c0 = 4u * q0;
+  tex_store_quads(row, c0, acc00, acc01, acc02, acc03, split);
+  if (RP > 1u) { tex_store_quads(row + 4u, c0, acc10, acc11, acc12, acc13, split); }
+  if (RP > 2u) { tex_store_quads(row + 8u, c0, acc20, acc21, acc22, acc23, split); }
+  if (RP > 3u) { tex_store_quads(row + 12u, c0, acc30, acc31, acc32, acc33, split); }
+}
