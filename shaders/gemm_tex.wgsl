@@ -7,8 +7,9 @@
 // Packing costs O(MK + KN), so op(A) is packed only where each of its elements is used often
 // enough (see A_BUF); hardware adapters keep the buffer variants (the runtime's tuning chooses).
 // Lowered to by: gemm() (packages/kernels/src/gemm.ts) with variant 'tex', the default on software
-// adapters: dense layers and their gradients, conv2d's im2col GEMMs (forward and dW, A_BUF),
-// large matmuls. Outputs of a few 16×16 blocks and small GEMMs keep 'reg' and 'direct'.
+// adapters for GEMMs of at least 2^26 multiply-adds (large matmuls and dense layers, the im2col
+// GEMMs of wide convolutions, forward and dW): a pipeline here takes SwiftShader about 0.3 s to
+// compile, so smaller GEMMs (all of LeNet's) keep 'reg' and 'direct' and start faster.
 //
 // Packed layout (written by gemm_pack, read by gemm_tex): a matrix X with `rows` rows and `cols`
 // columns becomes texels of 4 consecutive columns; row r, texel t (columns 4t..4t+3) sits at
@@ -52,21 +53,25 @@ fn gemm_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 // ---- gemm_tex: the product -------------------------------------------------------------------------
 // Bindings: 0 ta (op(A) packed), 1 tb (op(B) packed), 2 bias storage read [N] (read only when
 // HAS_BIAS), 3 c storage rw, 4 tu TexParams, 5 abuf (op(A) unpacked, read only with A_BUF).
-// Each thread owns a (4·RP)×(4·CQ) block of C as RP·CQ mat4x4 accumulators: column i of acc_pq
-// holds row 4p+i of the block over columns 4q..4q+3. Per step of 4 k it fetches RP quads of A
-// (4 rows × 4 k) and CQ quads of B (4 k × 4 columns) and does acc_pq += B_q · A_p.
-// Overrides: TEX_THREADS (threads a workgroup), RP, CQ (1..4), A_BUF, A_TRANS (below). The
-// workgroup's shape (wg_x threads along N by wg_y along M) and split-K are uniforms.
-// Grid: tiles_m·tiles_n·splits workgroups, linear: t -> split t / (tiles_m·tiles_n), tile
-//   t % (tiles_m·tiles_n) -> row tile / tiles_n, column tile % tiles_n. Split s sums the k texels
+// Each thread owns a 16×16 block of C as 16 mat4x4 accumulators: column i of acc_pq holds row
+// 4p+i of the block over columns 4q..4q+3. Per step of 4 k it fetches 4 quads of A (4 rows × 4 k)
+// and 4 quads of B (4 k × 4 columns) and does acc_pq += B_q · A_p. Narrower blocks were measured
+// (8×8 to 32×32 outputs): 16×16 ran fastest, and one size keeps the pipelines to compile few.
+// Overrides: TEX_THREADS (threads a workgroup), A_BUF, A_TRANS (below). The workgroup's shape
+// (wg_x threads along N by wg_y along M by wg_s splits of K) and split-K are uniforms; flags as
+// in gemm.wgsl (HAS_BIAS 4, RELU 8).
+// Grid: tiles_m·tiles_n·ceil(splits / wg_s) workgroups, linear: t -> splits wg_s·(t / tiles)..,
+//   tile t % tiles -> row tile / tiles_n, column tile % tiles_n. Split s sums the k texels
 //   [s·k4_slice, min((s+1)·k4_slice, k4)); with splits > 1 it writes raw partial sums to C at
-//   offset s·M·N for gemm_split_reduce (gemm.wgsl) to sum and finish.
+//   offset s·M·N for gemm_split_reduce (gemm.wgsl) to sum and finish. Splits share a workgroup
+//   when the tile is narrower than TEX_THREADS: few output blocks over a long K (a dW) then fill
+//   workgroups instead of leaving most of their threads idle.
 
 struct TexParams {
   m: u32, n: u32, k4: u32, flags: u32,
   fold_a: u32, fold_b: u32, n4: u32, k4_slice: u32,
   splits: u32, tiles_m: u32, tiles_n: u32, wg_x: u32,
-  wg_y: u32, k: u32, lda4: u32, _p: u32,
+  wg_y: u32, k: u32, lda4: u32, wg_s: u32,
 }
 
 const TEX_HAS_BIAS = 4u;
@@ -83,11 +88,10 @@ override TEX_THREADS: u32 = 64u;
 // A_BUF: op(A) is read from abuf (binding 5) instead of ta: A stored [M, lda] (4 k a vec4), or
 // [K, lda] with A_TRANS (4 rows a vec4); lda % 4 == 0, and lda >= round4(M) with A_TRANS. Only
 // B is packed then: the choice for thin GEMMs (im2col's), whose A would cost more to pack than to
-// read. Rows are not folded (fold_a = M), and k past K reads as zero.
+// read. Rows are not folded (fold_a = M), and k past K reads as zero. A_TRANS is an override: as
+// a uniform flag it made the thin GEMMs 10-30% slower (a branch per A quad in the K loop).
 override A_BUF: bool = false;
 override A_TRANS: bool = false;
-override RP: u32 = 4u;
-override CQ: u32 = 4u;
 
 // Texel-space origins (x of k texel 0, y) of rows r..r+3 of op(A), rows clamped into the matrix.
 struct RowQuad { x: vec4<i32>, y: vec4<i32> }
@@ -163,36 +167,24 @@ fn tex_store(r: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (col + 2u < tu.n) { tc[base + 2u] = v.z; }
 }
 
-// Writes the 4 rows (row..row+3: the columns of acc) of one 4×4 block at columns col..col+3.
-fn tex_store_block(row: u32, col: u32, acc: mat4x4<f32>, split: u32) {
-  tex_store(row, col, acc[0], split);
-  tex_store(row + 1u, col, acc[1], split);
-  tex_store(row + 2u, col, acc[2], split);
-  tex_store(row + 3u, col, acc[3], split);
-}
-
-// Writes a row quad's CQ blocks.
-fn tex_store_quads(row: u32, col: u32, a0: mat4x4<f32>, a1: mat4x4<f32>, a2: mat4x4<f32>, a3: mat4x4<f32>, split: u32) {
-  tex_store_block(row, col, a0, split);
-  if (CQ > 1u) { tex_store_block(row, col + 4u, a1, split); }
-  if (CQ > 2u) { tex_store_block(row, col + 8u, a2, split); }
-  if (CQ > 3u) { tex_store_block(row, col + 12u, a3, split); }
-}
-
 @compute @workgroup_size(TEX_THREADS)
 fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) li: u32) {
   let tiles = tu.tiles_m * tu.tiles_n;
   let t = linear_workgroup(wid, nwg);
-  if (t >= tiles * tu.splits) { return; }
-  let split = t / tiles;
-  let tile = t - split * tiles;
+  let group_splits = (tu.splits + tu.wg_s - 1u) / tu.wg_s;
+  if (t >= tiles * group_splits) { return; }
+  // Thread li: column lx, row ly of the tile, and split ls of the workgroup's wg_s.
+  let per_split = tu.wg_x * tu.wg_y;
+  let ls = li / per_split;
+  let ly = (li - ls * per_split) / tu.wg_x;
+  let lx = li - ls * per_split - ly * tu.wg_x;
+  let split = (t / tiles) * tu.wg_s + ls;
+  if (ls >= tu.wg_s || split >= tu.splits) { return; } // threads past the tile's and the splits' idle
+  let tile = t % tiles;
   let tm = tile / tu.tiles_n;
-  let ly = li / tu.wg_x;
-  if (ly >= tu.wg_y) { return; } // a narrow tile leaves some of the TEX_THREADS idle
-  let lx = li - ly * tu.wg_x;
-  let row = (tm * tu.wg_y + ly) * 4u * RP;
-  let q0 = ((tile - tm * tu.tiles_n) * tu.wg_x + lx) * CQ;
+  let row = (tm * tu.wg_y + ly) * 16u;
+  let q0 = ((tile - tm * tu.tiles_n) * tu.wg_x + lx) * 4u;
   let kb = split * tu.k4_slice;
   let ke = min(kb + tu.k4_slice, tu.k4);
 
@@ -219,35 +211,34 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let n4 = i32(tu.n4);
   for (var k4 = i32(kb); k4 < i32(ke); k4++) {
     let b0 = b_quad(bx + x0, by);
-    var b1: mat4x4<f32>; var b2: mat4x4<f32>; var b3: mat4x4<f32>;
-    if (CQ > 1u) { b1 = b_quad(bx + x1, by); }
-    if (CQ > 2u) { b2 = b_quad(bx + x2, by); }
-    if (CQ > 3u) { b3 = b_quad(bx + x3, by); }
+    let b1 = b_quad(bx + x1, by);
+    let b2 = b_quad(bx + x2, by);
+    let b3 = b_quad(bx + x3, by);
     let a0 = a_quad(r0, k4);
     mma(&acc00, b0, a0);
-    if (CQ > 1u) { mma(&acc01, b1, a0); }
-    if (CQ > 2u) { mma(&acc02, b2, a0); }
-    if (CQ > 3u) { mma(&acc03, b3, a0); }
-    if (RP > 1u) {
+    mma(&acc01, b1, a0);
+    mma(&acc02, b2, a0);
+    mma(&acc03, b3, a0);
+    {
       let a1 = a_quad(r1, k4);
       mma(&acc10, b0, a1);
-      if (CQ > 1u) { mma(&acc11, b1, a1); }
-      if (CQ > 2u) { mma(&acc12, b2, a1); }
-      if (CQ > 3u) { mma(&acc13, b3, a1); }
+      mma(&acc11, b1, a1);
+      mma(&acc12, b2, a1);
+      mma(&acc13, b3, a1);
     }
-    if (RP > 2u) {
+    {
       let a2 = a_quad(r2, k4);
       mma(&acc20, b0, a2);
-      if (CQ > 1u) { mma(&acc21, b1, a2); }
-      if (CQ > 2u) { mma(&acc22, b2, a2); }
-      if (CQ > 3u) { mma(&acc23, b3, a2); }
+      mma(&acc21, b1, a2);
+      mma(&acc22, b2, a2);
+      mma(&acc23, b3, a2);
     }
-    if (RP > 3u) {
+    {
       let a3 = a_quad(r3, k4);
       mma(&acc30, b0, a3);
-      if (CQ > 1u) { mma(&acc31, b1, a3); }
-      if (CQ > 2u) { mma(&acc32, b2, a3); }
-      if (CQ > 3u) { mma(&acc33, b3, a3); }
+      mma(&acc31, b1, a3);
+      mma(&acc32, b2, a3);
+      mma(&acc33, b3, a3);
     }
     by += 4;
     let wrap = by >= fold_b;  // selects, not a branch: a branch splits the loop body
@@ -255,9 +246,15 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     by = select(by, 0, wrap);
   }
 
-  let c0 = 4u * q0;
-  tex_store_quads(row, c0, acc00, acc01, acc02, acc03, split);
-  if (RP > 1u) { tex_store_quads(row + 4u, c0, acc10, acc11, acc12, acc13, split); }
-  if (RP > 2u) { tex_store_quads(row + 8u, c0, acc20, acc21, acc22, acc23, split); }
-  if (RP > 3u) { tex_store_quads(row + 12u, c0, acc30, acc31, acc32, acc33, split); }
+  // One store site in a loop, not one per block and row: SwiftShader compiles each buffer access
+  // into per-lane code, and 64 inlined copies of the epilogue took it seconds (the loop's dynamic
+  // indexing into `blocks` costs little, once per output row).
+  let blocks = array<mat4x4<f32>, 16>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13,
+                                      acc20, acc21, acc22, acc23, acc30, acc31, acc32, acc33);
+  for (var bi = 0u; bi < 16u; bi++) {
+    let p = bi / 4u;
+    let q = bi % 4u;
+    let block = blocks[bi];
+    for (var i = 0u; i < 4u; i++) { tex_store(row + 4u * p + i, 4u * (q0 + q), block[i], split); }
+  }
 }

@@ -98,8 +98,9 @@ function poolCases(rng: Rng): ConformanceCase[] {
 function matmulCases(rng: Rng): ConformanceCase[] {
   const sizes: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [3, 1, 5], [17, 33, 9], [64, 65, 63], [130, 70, 129]];
   for (let i = 0; i < 4; i++) sizes.push([1 + rng.int(80), 1 + rng.int(80), 1 + rng.int(80)]);
-  // Long K over a small output: on software adapters the 'tex' GEMM with split-K (MN/(M+N) = 32).
-  sizes.push([64, 2000, 64]);
+  // Long K over a small output (split-K), and two of at least 2^26 multiply-adds: on software
+  // adapters the 'tex' GEMM, with op(A) packed (512³) and read from its buffer (4096×128×128).
+  sizes.push([64, 2000, 64], [512, 512, 512], [4096, 128, 128]);
   return sizes.flatMap(([m, k, n], i) => {
     const ta = i % 2 === 1;
     const tb = i % 3 === 1 || i === 5;

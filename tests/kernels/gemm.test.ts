@@ -177,9 +177,9 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     for (const g of all) [g.ga, g.gb, g.gc].forEach((b) => gpu.release(b));
   });
 
-  it('the default variant packs op(A) only where each element is used often enough', async () => {
+  it('the default variant: tex from 2^26 multiply-adds, op(A) packed only where it pays', async () => {
     const { gpu } = ctx;
-    /** Whether a default-variant gemm of this shape reads op(A) from a texture ('tex' with A packed). */
+    /** For a default-variant gemm: undefined if not 'tex', else whether op(A) is packed. */
     const packsA = (m: number, n: number, k: number, transA = false) => {
       const [a, b, c] = [m * k, k * n, m * n].map((len) => gpu.buffer(len * 4));
       const step = gpu.step('collect', { collectOnly: true });
@@ -189,11 +189,11 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
       [a, b, c].forEach((buf) => gpu.release(buf));
       return tex ? !tex.constants?.A_BUF : undefined;
     };
-    if (gpu.tuning.gemmVariant !== 'tex') return expect(packsA(256, 256, 256)).toBeUndefined();
-    expect(packsA(256, 256, 256)).toBe(true);           // MN/(M+N) = 128
-    expect(packsA(8192, 16, 8)).toBe(false);            // 16, as LeNet's conv2 im2col GEMM: B only
-    expect(packsA(8192, 16, 9)).toBe(true);             // K = 9: rows of A not vec4-aligned
-    expect(packsA(200, 16, 8192, true)).toBe(false);    // conv2's dW: colsᵀ read as vec4 rows
-    expect(packsA(64, 10, 128)).toBeUndefined();        // under 2^20 multiply-adds: 'direct'
+    if (gpu.tuning.gemmVariant !== 'tex') return expect(packsA(1024, 1024, 64)).toBeUndefined();
+    expect(packsA(1024, 1024, 64)).toBe(true);          // MN/(M+N) = 512 uses of each A element
+    expect(packsA(8192, 16, 512)).toBe(false);          // 16 uses: A read from its buffer
+    expect(packsA(8192, 16, 513)).toBe(true);           // rows of A not vec4-aligned
+    expect(packsA(512, 16, 8192, true)).toBe(false);    // a dW: colsᵀ read as vec4 rows
+    expect(packsA(12544, 16, 200)).toBeUndefined();     // LeNet conv2's 40M: 'reg' (faster start-up)
   });
 });

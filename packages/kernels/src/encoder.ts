@@ -44,10 +44,10 @@ export interface Tuning {
   gemmSplitTarget?: number;
   /** 'reg' gemm: the shortest K slice of a split (default 256). */
   gemmSplitMinK?: number;
-  /** 'tex' gemm: pack op(A) too where MN / (M + N), the uses of each element, reaches this (default 64). */
+  /** Default-variant 'tex' gemms below this many multiply-adds run 'reg' (default 2^26; see gemm.ts). */
+  gemmTexMinMacs?: number;
+  /** 'tex' gemm: pack op(A) too where MN / (M + N), the uses of each element, reaches this (default 256). */
   gemmTexMinReuse?: number;
-  /** Default-variant 'tex' gemms with fewer 16×16 output blocks than this run 'reg' (default 8). */
-  gemmTexMinBlocks?: number;
   /** 'tex' gemm: the largest packed texture side (default maxTextureDimension2D; tests lower it to fold). */
   gemmTexMaxSize?: number;
   /** 'tex' gemm: threads per workgroup along N at most (default 4, measured on SwiftShader). */

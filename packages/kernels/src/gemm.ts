@@ -84,7 +84,10 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const wgX = d.tile?.wgX ?? (small ? 8 : 16);
   const wgY = d.tile?.wgY ?? (small ? 8 : 16);
   const tk = d.tile?.tk ?? 16;
-  if (variant === 'tex' && gemmTex(step, buf, d, lda, ldb)) return;
+  // A 'tex' pipeline takes SwiftShader about 0.3 s to compile, three times a 'reg' one: a model
+  // made of small GEMMs (LeNet's are at most 40M multiply-adds) starts faster on 'reg'.
+  const texPays = d.variant === 'tex' || m * n * k >= (step.tuning.gemmTexMinMacs ?? 2 ** 26);
+  if (variant === 'tex' && texPays && gemmTex(step, buf, d, lda, ldb)) return;
   if (variant === 'reg' || variant === 'tex') {
     if (vec4Bindable(buf.a, buf.b)) return gemmReg(step, buf, d, lda, ldb);
     variant = 'direct';
@@ -147,8 +150,7 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
  * The 'tex' variant: see gemm_tex.wgsl. op(B) is always packed; op(A) is packed too where each of
  * its elements is used often enough to pay for it (MN / (M + N) >= gemmTexMinReuse) or where its
  * rows are not vec4-aligned, else read from its buffer. Returns false, having recorded nothing,
- * where a packed operand would not fit the device's largest texture, or (default variant only)
- * where the output has too few blocks to share out.
+ * where a packed operand would not fit the device's largest texture.
  */
 function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: number): boolean {
   const { m, n, k } = d;
@@ -157,14 +159,8 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   const k4 = Math.ceil(k / 4);
   const n4 = Math.ceil(n / 4);
   const aAligned = lda % 4 === 0 && (!d.transA || lda >= round4(m)) && vec4Bindable(buf.a);
-  const packA = !aAligned || (d.packA ?? (m * n) / (m + n) >= (t.gemmTexMinReuse ?? 64));
-  // Each thread: RP row quads × CQ column quads (16×16 outputs, fewer on narrow matrices).
-  const rp = Math.min(4, Math.ceil(m / 4));
-  const cq = Math.min(4, n4);
-  const blocks = Math.ceil(m / (4 * rp)) * Math.ceil(n4 / cq);
-  // A handful of output blocks cannot keep the cores busy but by splitting K into many mostly idle
-  // workgroups ('reg' spreads such outputs better: LeNet conv1's dW, 25×8 over K = 50176).
-  if (d.variant === undefined && blocks < (t.gemmTexMinBlocks ?? 8)) return false;
+  const packA = !aAligned || (d.packA ?? (m * n) / (m + n) >= (t.gemmTexMinReuse ?? 256));
+  const blocks = Math.ceil(m / 16) * Math.ceil(n / 16); // 16×16 outputs a thread
   // op(A): M rows of k4 texels; op(B): K rows (zero rows up to a multiple of 4) of n4 texels.
   const foldA = packA ? Math.min(m, max) : m;
   const rowsB = round4(k);
@@ -186,10 +182,10 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   pack(buf.b, texB, k, n, rowsB, !!d.transB, ldb, foldB);
 
   const threads = 64;
-  const wgX = Math.min(pow2ceil(Math.ceil(n4 / cq)), t.gemmTexMaxWgX ?? 4);
-  const wgY = Math.max(1, Math.min(pow2ceil(Math.ceil(m / (4 * rp))), Math.floor(threads / wgX)));
-  const tilesM = Math.ceil(m / (4 * rp * wgY));
-  const tilesN = Math.ceil(n4 / (cq * wgX));
+  const wgX = Math.min(pow2ceil(Math.ceil(n / 16)), t.gemmTexMaxWgX ?? 4);
+  const wgY = Math.max(1, Math.min(pow2ceil(Math.ceil(m / 16)), Math.floor(threads / wgX)));
+  const tilesM = Math.ceil(m / (16 * wgY));
+  const tilesN = Math.ceil(n / (16 * wgX));
   const tiles = tilesM * tilesN;
   let splits = d.splits ?? 1;
   if (d.splits === undefined) {
@@ -201,13 +197,15 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   splits = Math.max(1, Math.min(splits, k4 || 1));
   const slice = Math.ceil(k4 / splits);
   splits = Math.max(1, Math.ceil(k4 / slice));
+  // Splits fill the threads a narrow tile leaves over (wgS of them share a workgroup).
+  const wgS = Math.max(1, Math.min(splits, Math.floor(threads / (wgX * wgY))));
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
-  const params = uniforms().u32(m, n, k4, flags, foldA, foldB, n4, slice, splits, tilesM, tilesN, wgX, wgY, k, Math.floor(lda / 4), 0).bytes();
-  const constants = { TEX_THREADS: threads, RP: rp, CQ: cq, A_BUF: !packA, A_TRANS: !packA && !!d.transA };
+  const params = uniforms().u32(m, n, k4, flags, foldA, foldB, n4, slice, splits, tilesM, tilesN, wgX, wgY, k, Math.floor(lda / 4), wgS).bytes();
+  const constants = { TEX_THREADS: threads, A_BUF: !packA, A_TRANS: !packA && !!d.transA };
   const bias = buf.bias ?? step.scratch(0);
   const out = splits > 1 ? step.temporary(splits * m * n * 4, 'gemm split-K partials') : buf.c;
   const aBuffer = packA ? step.scratch(2) : buf.a;
-  step.dispatch(GEMM_TEX, { buffers: [texA, texB, bias, out, aBuffer], uniforms: params, constants, workgroups: tiles * splits });
+  step.dispatch(GEMM_TEX, { buffers: [texA, texB, bias, out, aBuffer], uniforms: params, constants, workgroups: tiles * Math.ceil(splits / wgS) });
   if (splits > 1) {
     step.dispatch(GEMM_SPLIT_REDUCE, {
       buffers: [out, step.scratch(1), bias, buf.c],
