@@ -144,6 +144,16 @@ fn mma(acc: ptr<function, mat4x4<f32>>, b: mat4x4<f32>, a: mat4x4<f32>) {
   (*acc)[3] += b[0] * a[3].x + b[1] * a[3].y + b[2] * a[3].z + b[3] * a[3].w;
 }
 
+// One row quad's step: c_q += b_q · a for the 4 column quads.
+fn mma_row(c0: ptr<function, mat4x4<f32>>, c1: ptr<function, mat4x4<f32>>, c2: ptr<function, mat4x4<f32>>,
+           c3: ptr<function, mat4x4<f32>>, a: mat4x4<f32>, b0: mat4x4<f32>, b1: mat4x4<f32>, b2: mat4x4<f32>,
+           b3: mat4x4<f32>) {
+  mma(c0, b0, a);
+  mma(c1, b1, a);
+  mma(c2, b2, a);
+  mma(c3, b3, a);
+}
+
 // Writes one row of C over columns col..col+3 (bias and activation unless split).
 fn tex_store(r: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (r >= tu.m || col >= tu.n) { return; }
@@ -214,32 +224,10 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     let b1 = b_quad(bx + x1, by);
     let b2 = b_quad(bx + x2, by);
     let b3 = b_quad(bx + x3, by);
-    let a0 = a_quad(r0, k4);
-    mma(&acc00, b0, a0);
-    mma(&acc01, b1, a0);
-    mma(&acc02, b2, a0);
-    mma(&acc03, b3, a0);
-    {
-      let a1 = a_quad(r1, k4);
-      mma(&acc10, b0, a1);
-      mma(&acc11, b1, a1);
-      mma(&acc12, b2, a1);
-      mma(&acc13, b3, a1);
-    }
-    {
-      let a2 = a_quad(r2, k4);
-      mma(&acc20, b0, a2);
-      mma(&acc21, b1, a2);
-      mma(&acc22, b2, a2);
-      mma(&acc23, b3, a2);
-    }
-    {
-      let a3 = a_quad(r3, k4);
-      mma(&acc30, b0, a3);
-      mma(&acc31, b1, a3);
-      mma(&acc32, b2, a3);
-      mma(&acc33, b3, a3);
-    }
+    mma_row(&acc00, &acc01, &acc02, &acc03, a_quad(r0, k4), b0, b1, b2, b3);
+    mma_row(&acc10, &acc11, &acc12, &acc13, a_quad(r1, k4), b0, b1, b2, b3);
+    mma_row(&acc20, &acc21, &acc22, &acc23, a_quad(r2, k4), b0, b1, b2, b3);
+    mma_row(&acc30, &acc31, &acc32, &acc33, a_quad(r3, k4), b0, b1, b2, b3);
     by += 4;
     let wrap = by >= fold_b;  // selects, not a branch: a branch splits the loop body
     bx = select(bx, bx + n4, wrap);

@@ -113,16 +113,8 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   const tilesM = Math.ceil(m / (4 * wgY));
   const tilesN = Math.ceil(n / (4 * wgX));
   const tiles = tilesM * tilesN;
-  let splits = d.splits ?? 1;
-  if (d.splits === undefined) {
-    // Few workgroups over a long K: split K so that every core has work.
-    const target = t.gemmSplitTarget ?? 32;
-    const minSlice = t.gemmSplitMinK ?? 256;
-    if (tiles < target && k >= 2 * minSlice) splits = Math.min(Math.ceil(target / tiles), Math.floor(k / minSlice));
-  }
-  splits = Math.max(1, Math.min(splits, Math.ceil(k / 4) || 1));
-  const kSlice = splits > 1 ? round4(Math.ceil(k / splits)) : Math.max(k, 1);
-  splits = splits > 1 ? Math.ceil(k / kSlice) : 1;
+  const { splits, slice } = splitK(d.splits, tiles, t.gemmSplitTarget ?? 32, Math.ceil(k / 4), t.gemmSplitMinK ?? 256);
+  const kSlice = splits > 1 ? 4 * slice : Math.max(k, 1);
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
   // A workgroup of `threads` serves every shape the defaults pick; an explicit larger tile gets its own size.
   const constants = {
@@ -187,16 +179,7 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   const tilesM = Math.ceil(m / (16 * wgY));
   const tilesN = Math.ceil(n / (16 * wgX));
   const tiles = tilesM * tilesN;
-  let splits = d.splits ?? 1;
-  if (d.splits === undefined) {
-    // Few output blocks over a long K: split K so that every core has work.
-    const target = t.gemmTexSplitThreads ?? 256;
-    const minSlice = Math.ceil((t.gemmSplitMinK ?? 256) / 4);
-    if (blocks < target && k4 >= 2 * minSlice) splits = Math.min(Math.ceil(target / blocks), Math.floor(k4 / minSlice));
-  }
-  splits = Math.max(1, Math.min(splits, k4 || 1));
-  const slice = Math.ceil(k4 / splits);
-  splits = Math.max(1, Math.ceil(k4 / slice));
+  const { splits, slice } = splitK(d.splits, blocks, t.gemmTexSplitThreads ?? 256, k4, t.gemmSplitMinK ?? 256);
   // Splits fill the threads a narrow tile leaves over (wgS of them share a workgroup).
   const wgS = Math.max(1, Math.min(splits, Math.floor(threads / (wgX * wgY))));
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
@@ -215,4 +198,18 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
     });
   }
   return true;
+}
+
+/**
+ * How many ways to split K, counted in quads of 4 k (k4 of them): `forced`, else, where fewer than
+ * `target` output blocks (workgroups or threads) would run over a long K, enough splits of at least
+ * `minK` each for every core to have work. Returns the splits and the quads a split sums.
+ */
+function splitK(forced: number | undefined, blocks: number, target: number, k4: number, minK: number): { splits: number; slice: number } {
+  let splits = forced ?? 1;
+  const minSlice = Math.ceil(minK / 4);
+  if (forced === undefined && blocks < target && k4 >= 2 * minSlice) splits = Math.min(Math.ceil(target / blocks), Math.floor(k4 / minSlice));
+  splits = Math.max(1, Math.min(splits, k4 || 1));
+  const slice = Math.ceil(k4 / splits) || 1;
+  return { splits: Math.max(1, Math.ceil(k4 / slice)), slice };
 }
