@@ -57,8 +57,8 @@ export class BindGroupCache {
     return group;
   }
 
-  /** Drops every bind group that uses `buffer` (call before destroying it). */
-  forget(buffer: GPUBuffer): void {
+  /** Drops every bind group that uses `buffer` (call before destroying it, or replacing a texture). */
+  forget(buffer: BindingResource): void {
     const id = this.ids.get(buffer);
     if (id === undefined) return;
     for (const key of this.keysByBuffer.get(id) ?? []) this.groups.delete(key);

@@ -152,6 +152,7 @@ export class Gpu implements StepHost {
       usage: 0x4 | 0x8, // GPUTextureUsage.TEXTURE_BINDING | STORAGE_BINDING
     });
     this.packTextures[slot] = texture;
+    if (have) this.bindGroups.forget(have);  // the cache would keep the old one alive
     return texture;
   }
 
