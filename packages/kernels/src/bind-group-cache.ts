@@ -4,7 +4,7 @@
 // are dropped when the pool destroys that buffer.
 
 import type { Counters } from './counters.js';
-import type { BindingKind, BindingResource } from './kernel.js';
+import { isTextureBinding, type BindingKind, type BindingResource } from './kernel.js';
 
 /** Entries kept at most; past it the cache starts over (a workload that never repeats). */
 const MAX_ENTRIES = 4096;
@@ -40,7 +40,7 @@ export class BindGroupCache {
     const entries: GPUBindGroupEntry[] = bindings.map((kind, binding) => {
       if (kind === 'uniform') return { binding, resource: { buffer: uniform!.buffer, offset: uniform!.offset, size: uniform!.size } };
       const resource = buffers[next++];
-      if (kind === 'texture' || kind === 'storage-texture') return { binding, resource: this.view(resource as GPUTexture) };
+      if (isTextureBinding(kind)) return { binding, resource: this.view(resource as GPUTexture) };
       const buffer = resource as GPUBuffer;
       return { binding, resource: { buffer, size: Math.min(buffer.size, maxBinding) } };
     });

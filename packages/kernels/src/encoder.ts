@@ -12,7 +12,7 @@ import { READBACK_USAGE, UNIFORM_USAGE, type BufferPool } from './buffer-pool.js
 import type { Counters } from './counters.js';
 import { foldGrid } from './grid.js';
 import { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
-import type { BindingResource, Constants, KernelDef } from './kernel.js';
+import { isTextureBinding, type BindingResource, type Constants, type KernelDef } from './kernel.js';
 import { encodeCommands, Recording, submitVerdict, type EncodedCommand } from './recording.js';
 
 /** What a Step needs from the runtime. */
@@ -319,11 +319,11 @@ export class Step {
     const used = new Set<GPUBuffer>();
     for (const c of this.commands) {
       if (c.kind === 'dispatch') {
+        const slots = c.kernel.bindings.filter((b) => b !== 'uniform');
         c.buffers.forEach((b, i) => {
-          if (bufferSlots(c.kernel)[i]) used.add(b as GPUBuffer);
+          if (!isTextureBinding(slots[i])) used.add(b as GPUBuffer);
         });
-      }
-      else if (c.kind === 'clear') used.add(c.buffer);
+      } else if (c.kind === 'clear') used.add(c.buffer);
       else used.add(c.src).add(c.dst);
     }
     for (const b of used) if (pool.claim(b)) owned.push(b);
@@ -347,11 +347,6 @@ export class Step {
   private assertOpen(): void {
     if (this.submitted) throw new Error(`filtro: step "${this.label}" was already submitted; start a new step`);
   }
-}
-
-/** For each non-uniform binding of `kernel`, whether it takes a buffer (not a texture). */
-function bufferSlots(kernel: KernelDef): boolean[] {
-  return kernel.bindings.filter((b) => b !== 'uniform').map((b) => b === 'read' || b === 'write');
 }
 
 function align4(n: number): number {

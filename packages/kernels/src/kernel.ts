@@ -7,6 +7,11 @@ export type BindingKind = 'read' | 'write' | 'uniform' | 'texture' | 'storage-te
 /** What a dispatch binds in a non-uniform slot: a buffer, or a texture for the texture kinds. */
 export type BindingResource = GPUBuffer | GPUTexture;
 
+/** Whether a binding of this kind takes a texture (not a buffer). */
+export function isTextureBinding(kind: BindingKind): boolean {
+  return kind === 'texture' || kind === 'storage-texture';
+}
+
 export interface KernelDef {
   /** Shader family: the stem of shaders/<family>.wgsl. */
   readonly family: string;
