@@ -195,7 +195,10 @@ fn gemm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 //   or col·ldb + k with TRANS_B.
 // Overrides: REG_THREADS (threads per workgroup), TRANS_A_C, TRANS_B_C, VEC_A_C, VEC_B_C (the
 //   aligned vec4 paths: need lda % 4 == 0, resp. ldb % 4 == 0, and lda ≥ round4(M) with TRANS_A,
-//   ldb ≥ round4(N) without TRANS_B). The workgroup's shape (wg_x threads along N by wg_y along M,
+//   ldb ≥ round4(N) without TRANS_B), A_SHIFT (lda % 4 for an untransposed A whose rows are not
+//   vec4-aligned: row i of a 4-row block then starts i·A_SHIFT % 4 floats into a vec4, and its
+//   4 k come from two neighbouring vec4s, one of them carried from the previous step, so A still
+//   costs 4 vec4 loads a step instead of 16 element loads). The workgroup's shape (wg_x threads along N by wg_y along M,
 //   at most REG_THREADS) and split-K are uniforms, so shapes share pipelines (fewer to compile at
 //   start-up); the vec4 paths stay overrides, as uniform branches there cost 2–4× on SwiftShader.
 // Grid: tiles_m·tiles_n·splits workgroups, linear: t → split s = t / (tiles_m·tiles_n), tile
@@ -218,9 +221,18 @@ override TRANS_A_C: bool = false;
 override TRANS_B_C: bool = false;
 override VEC_A_C: bool = false;
 override VEC_B_C: bool = false;
+override A_SHIFT: u32 = 0u;
 
 fn ea(i: u32) -> f32 { return ra[i >> 2u][i & 3u]; }
 fn eb(i: u32) -> f32 { return rb[i >> 2u][i & 3u]; }
+
+// The 4 floats that start `s` floats into `lo`, continuing into `hi` (s in 0..3).
+fn shifted(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
+  let by1 = vec4<f32>(lo.yzw, hi.x);
+  let by2 = vec4<f32>(lo.zw, hi.xy);
+  let by3 = vec4<f32>(lo.w, hi.xyz);
+  return select(select(select(by3, by2, s == 2u), by1, s == 1u), lo, s == 0u);
+}
 
 fn reg_epilogue(row: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (row >= ru.m) { return; }
@@ -282,10 +294,22 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
   let chunks = kn >> 2u;
+  // A_SHIFT: the vec4 holding the first float of each row's step (unclamped rows: a row past M
+  // reads whatever robust access gives and is never stored), and the misalignment of each row.
+  let shifts = (vec4<u32>(0u, 1u, 2u, 3u) * A_SHIFT) & vec4<u32>(3u);
+  var av = ((vec4<u32>(row) + lane) * ru.lda + vec4<u32>(kb)) >> vec4<u32>(2u);
+  var lo = mat4x4<f32>();
+  if (A_SHIFT != 0u) { lo = mat4x4<f32>(ra[av.x], ra[av.y], ra[av.z], ra[av.w]); }
   for (var ch = 0u; ch < chunks; ch++) {
     // am[i]: op(A) row i over the 4 k; bm[kk]: op(B) at k kk over the 4 columns.
     var am: mat4x4<f32>;
-    if (VEC_A_C && !TRANS_A_C) {
+    if (A_SHIFT != 0u) {
+      av += vec4<u32>(1u);
+      let hi = mat4x4<f32>(ra[av.x], ra[av.y], ra[av.z], ra[av.w]);
+      am = mat4x4<f32>(shifted(lo[0], hi[0], shifts.x), shifted(lo[1], hi[1], shifts.y),
+                       shifted(lo[2], hi[2], shifts.z), shifted(lo[3], hi[3], shifts.w));
+      lo = hi;
+    } else if (VEC_A_C && !TRANS_A_C) {
       am = mat4x4<f32>(ra[ao.x >> 2u], ra[ao.y >> 2u], ra[ao.z >> 2u], ra[ao.w >> 2u]);
     } else if (VEC_A_C) {
       let o = ao.x >> 2u;

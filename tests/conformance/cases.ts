@@ -101,16 +101,16 @@ function matmulCases(rng: Rng): ConformanceCase[] {
   // Long K over a small output (split-K), and two of at least 2^26 multiply-adds: on software
   // adapters the 'tex' GEMM, with op(A) packed (512³) and read from its buffer (4096×128×128).
   sizes.push([64, 2000, 64], [512, 512, 512], [4096, 128, 128]);
-  return sizes.flatMap(([m, k, n], i) => {
-    const ta = i % 2 === 1;
-    const tb = i % 3 === 1 || i === 5;
-    return [{
-      name: `matmul [${m},${k}]${ta ? 'ᵀ' : ''}·[${k},${n}]${tb ? 'ᵀ' : ''}`,
-      op: 'matmul',
-      inputs: [{ shape: ta ? [k, m] : [m, k] }, { shape: tb ? [n, k] : [k, n] }],
-      forward: (f: Api, a: T, b: T) => f.matmul(a, b, { transposeA: ta, transposeB: tb }),
-    }];
-  });
+  const cases = sizes.map(([m, k, n], i): [number, number, number, boolean, boolean] => [m, k, n, i % 2 === 1, i % 3 === 1 || i === 5]);
+  // Software adapters: 'reg' with rows of A not vec4-aligned (A_SHIFT 3, 1), and the plain 'tex'
+  // case below 2^26 (A read untransposed from its buffer, N >= 16) as LeNet's dense1 runs it.
+  cases.push([2050, 27, 20, false, false], [5000, 25, 12, false, true], [64, 784, 128, false, false]);
+  return cases.map(([m, k, n, ta, tb]) => ({
+    name: `matmul [${m},${k}]${ta ? 'ᵀ' : ''}·[${k},${n}]${tb ? 'ᵀ' : ''}`,
+    op: 'matmul',
+    inputs: [{ shape: ta ? [k, m] : [m, k] }, { shape: tb ? [n, k] : [k, n] }],
+    forward: (f: Api, a: T, b: T) => f.matmul(a, b, { transposeA: ta, transposeB: tb }),
+  }));
 }
 
 function elementwiseCases(): ConformanceCase[] {

@@ -177,7 +177,7 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     for (const g of all) [g.ga, g.gb, g.gc].forEach((b) => gpu.release(b));
   });
 
-  it('the default variant: tex from 2^26 multiply-adds, op(A) packed only where it pays', async () => {
+  it('the default variant: tex from 2^26 multiply-adds (2^22 for plain ones), op(A) packed only where it pays', async () => {
     const { gpu } = ctx;
     /** For a default-variant gemm: undefined if not 'tex', else whether op(A) is packed. */
     const packsA = (m: number, n: number, k: number, transA = false) => {
@@ -194,6 +194,12 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     expect(packsA(8192, 16, 512)).toBe(false);          // 16 uses: A read from its buffer
     expect(packsA(8192, 16, 513)).toBe(true);           // rows of A not vec4-aligned
     expect(packsA(512, 16, 8192, true)).toBe(false);    // a dW: colsᵀ read as vec4 rows
-    expect(packsA(12544, 16, 200)).toBeUndefined();     // LeNet conv2's 40M: 'reg' (faster start-up)
+    // Below 2^26, only untransposed aligned A over at least 16 columns, from 2^22 (one pipeline):
+    expect(packsA(12544, 16, 200)).toBe(false);         // LeNet conv2 forward (40M)
+    expect(packsA(64, 128, 784)).toBe(false);           // LeNet dense1 forward (6.4M)
+    expect(packsA(200, 16, 12544, true)).toBeUndefined(); // conv2 dW: 'reg'
+    expect(packsA(50176, 8, 28)).toBeUndefined();       // conv1 forward: N = 8
+    expect(packsA(4096, 16, 257)).toBeUndefined();      // unaligned A would need packing
+    expect(packsA(64, 16, 2048)).toBeUndefined();       // 2M multiply-adds
   });
 });

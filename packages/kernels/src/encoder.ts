@@ -46,6 +46,11 @@ export interface Tuning {
   gemmSplitMinK?: number;
   /** Default-variant 'tex' gemms below this many multiply-adds run 'reg' (default 2^26; see gemm.ts). */
   gemmTexMinMacs?: number;
+  /**
+   * ...except those from this many (default 2^22) whose op(A) is read untransposed from its buffer
+   * and whose N is at least 16: one 'tex' pipeline serves them all (see gemm.ts).
+   */
+  gemmTexPlainMinMacs?: number;
   /** 'tex' gemm: pack op(A) too where MN / (M + N), the uses of each element, reaches this (default 256). */
   gemmTexMinReuse?: number;
   /** 'tex' gemm: the largest packed texture side (default maxTextureDimension2D; tests lower it to fold). */

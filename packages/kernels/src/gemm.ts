@@ -84,9 +84,14 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   const wgX = d.tile?.wgX ?? (small ? 8 : 16);
   const wgY = d.tile?.wgY ?? (small ? 8 : 16);
   const tk = d.tile?.tk ?? 16;
-  // A 'tex' pipeline takes SwiftShader about 0.3 s to compile, three times a 'reg' one: a model
-  // made of small GEMMs (LeNet's are at most 40M multiply-adds) starts faster on 'reg'.
-  const texPays = d.variant === 'tex' || m * n * k >= (step.tuning.gemmTexMinMacs ?? 2 ** 26);
+  // A 'tex' pipeline takes SwiftShader about 0.3 s to compile, twice a 'reg' one, so below 2^26
+  // multiply-adds only the plain case takes it: op(A) read untransposed from its own buffer, at
+  // least 16 columns (a 16×16 block a thread wastes half its work on 8). Those GEMMs, forward
+  // dense and im2col products and dense dX, share one pipeline and run 1.5-2× faster than 'reg'
+  // in Chromium (LeNet's conv2 and dense1); transposed-A ones (dW) gain little from it.
+  const macs = m * n * k;
+  const plain = !d.transA && n >= 16 && lda % 4 === 0 && vec4Bindable(buf.a) && macs >= (step.tuning.gemmTexPlainMinMacs ?? 2 ** 22);
+  const texPays = d.variant === 'tex' || plain || macs >= (step.tuning.gemmTexMinMacs ?? 2 ** 26);
   if (variant === 'tex' && texPays && gemmTex(step, buf, d, lda, ldb)) return;
   if (variant === 'reg' || variant === 'tex') {
     if (vec4Bindable(buf.a, buf.b)) return gemmReg(step, buf, d, lda, ldb);
@@ -121,6 +126,7 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
     REG_THREADS: Math.max(threads, wgX * wgY), TRANS_A_C: !!d.transA, TRANS_B_C: !!d.transB,
     VEC_A_C: lda % 4 === 0 && (!d.transA || lda >= round4(m)),
     VEC_B_C: ldb % 4 === 0 && (!!d.transB || ldb >= round4(n)),
+    A_SHIFT: d.transA ? 0 : lda % 4,
   };
   const params = (s: number) => uniforms().u32(m, n, k, flags, lda, ldb, kSlice, s, tilesM, tilesN, wgX, wgY).bytes();
   const bias = buf.bias ?? step.scratch(0);
