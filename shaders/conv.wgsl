@@ -102,14 +102,11 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
       }
     }
   }
-  store_pixel(n, y, x0, c0, a0);
-  store_pixel(n, y, x0 + 1u, c0, a1);
-  store_pixel(n, y, x0 + 2u, c0, a2);
-  store_pixel(n, y, x0 + 3u, c0, a3);
-  if (c0 + 4u < u.c) {
-    store_pixel(n, y, x0, c0 + 4u, b0);
-    store_pixel(n, y, x0 + 1u, c0 + 4u, b1);
-    store_pixel(n, y, x0 + 2u, c0 + 4u, b2);
-    store_pixel(n, y, x0 + 3u, c0 + 4u, b3);
+  // One store site in a loop (SwiftShader compiles each buffer access into per-lane code: eight
+  // inlined copies cost it more compile time than this loop's dynamic indexing costs at run time).
+  let sums = array<vec4<f32>, 8>(a0, a1, a2, a3, b0, b1, b2, b3);
+  for (var i = 0u; i < 8u; i++) {
+    let c = c0 + 4u * (i / 4u);
+    if (c < u.c) { store_pixel(n, y, x0 + i % 4u, c, sums[i]); }
   }
 }

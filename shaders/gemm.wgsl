@@ -118,11 +118,10 @@ fn store_row(row: u32, col: u32, acc: vec4<f32>) {
   if (col + 3u < u.n) { c[base + 3u] = v.w; }
 }
 
+// One store site in a loop, as in gemm_reg below.
 fn store_block(row: u32, col: u32, acc0: vec4<f32>, acc1: vec4<f32>, acc2: vec4<f32>, acc3: vec4<f32>) {
-  store_row(row, col, acc0);
-  store_row(row + 1u, col, acc1);
-  store_row(row + 2u, col, acc2);
-  store_row(row + 3u, col, acc3);
+  let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < 4u; i++) { store_row(row + i, col, acc[i]); }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -355,10 +354,10 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     ao += vec4<u32>(a_step);
     bo += vec4<u32>(b_step);
   }
-  reg_epilogue(row, col, acc0, split);
-  reg_epilogue(row + 1u, col, acc1, split);
-  reg_epilogue(row + 2u, col, acc2, split);
-  reg_epilogue(row + 3u, col, acc3, split);
+  // One store site in a loop: SwiftShader compiles each buffer access into per-lane code, so four
+  // inlined epilogues cost it more compile time than the loop's dynamic indexing costs at run time.
+  let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < 4u; i++) { reg_epilogue(row + i, col, acc[i], split); }
 }
 
 // C = epilogue(Σ_s P[s·M·N + i]): the second pass of split-K. Bindings: 0 a (P), 2 bias, 3 c,
