@@ -8,8 +8,9 @@
 // enough (see A_BUF); hardware adapters keep the buffer variants (the runtime's tuning chooses).
 // Lowered to by: gemm() (packages/kernels/src/gemm.ts) with variant 'tex', the default on software
 // adapters for GEMMs of at least 2^26 multiply-adds (large matmuls and dense layers, the im2col
-// GEMMs of wide convolutions, forward and dW): a pipeline here takes SwiftShader about 0.3 s to
-// compile, so smaller GEMMs (all of LeNet's) keep 'reg' and 'direct' and start faster.
+// GEMMs of wide convolutions, forward and dW), and from 2^22 for plain ones (op(A) untransposed
+// from its buffer, N >= 16: LeNet's conv2 forward, dense1 forward and dX). A pipeline here takes
+// SwiftShader about 0.3 s to compile, so the other small GEMMs keep 'reg' and 'direct'.
 //
 // Packed layout (written by gemm_pack, read by gemm_tex): a matrix X with `rows` rows and `cols`
 // columns becomes texels of 4 consecutive columns; row r, texel t (columns 4t..4t+3) sits at
