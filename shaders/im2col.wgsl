@@ -155,33 +155,40 @@ fn im2col_rows_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 }
 
-// im2col_quads: one thread per 4 consecutive columns of a row, stored as one vec4 (row_stride a
+// im2col_rows_quads: one thread per row, written 4 columns at a time as vec4s (row_stride a
 // multiple of 4; the padding columns past the patch get zeros). For C not a multiple of 4 (conv1,
-// C = 1), where im2col_rows_v4 does not apply: a quarter of im2col's threads, a quarter of its stores.
+// C = 1), where im2col_rows_v4 does not apply: the patch cell (c, fw, fh) of each column advances
+// by selects instead of the divisions a thread per element needs, and each load is unconditional
+// (index 0 where the cell is padding, the value selected away), so the loop has no branches.
+fn next_cell(cell: vec3<u32>) -> vec3<u32> {
+  var next = cell + vec3<u32>(1u, 0u, 0u);
+  if (next.x == u.c) { next = vec3<u32>(0u, next.y + 1u, next.z); }
+  if (next.y == u.fw) { next = vec3<u32>(next.x, 0u, next.z + 1u); }
+  return next;
+}
+
 @compute @workgroup_size(WG)
-fn im2col_quads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_index) li: u32) {
-  let idx = linear_workgroup(wid, nwg) * WG + li;
-  let quads = u.row_stride >> 2u;
-  let row = idx / quads;
+fn im2col_rows_quads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) li: u32) {
+  let row = linear_workgroup(wid, nwg) * WG + li;
   let s = row_site(row);
   if (!s.valid) { return; }
   let y0 = i32(s.oh * u.sh) - i32(u.pad_top);
   let x0 = i32(s.ow * u.sw) - i32(u.pad_left);
-  let patch_len = u.fh * u.fw * u.c;
-  var v = vec4<f32>(0.0);
-  for (var j = 0u; j < 4u; j++) {
-    let col = (idx - row * quads) * 4u + j;
-    if (col >= patch_len) { break; }
-    let cell = col / u.c;
-    let fh = cell / u.fw;
-    let y = y0 + i32(fh);
-    let x = x0 + i32(cell - fh * u.fw);
-    if (y >= 0 && y < i32(u.h) && x >= 0 && x < i32(u.w)) {
-      v[j] = src[((s.n * u.h + u32(y)) * u.w + u32(x)) * u.c + col - cell * u.c];
+  let quads = u.row_stride >> 2u;
+  var cell = vec3<u32>(0u);  // (c, fw, fh) of the next column; fh = Fh past the patch
+  for (var q = 0u; q < quads; q++) {
+    var v = vec4<f32>(0.0);
+    for (var j = 0u; j < 4u; j++) {
+      let y = y0 + i32(cell.z);
+      let x = x0 + i32(cell.y);
+      let inside = cell.z < u.fh && y >= 0 && y < i32(u.h) && x >= 0 && x < i32(u.w);
+      let at = select(0u, ((s.n * u.h + u32(y)) * u.w + u32(x)) * u.c + cell.x, inside);
+      v = select(v, vec4<f32>(select(0.0, src[at], inside)), vec4<u32>(j) == vec4<u32>(0u, 1u, 2u, 3u));
+      cell = next_cell(cell);
     }
+    dst4[row * quads + q] = v;
   }
-  dst4[idx] = v;
 }
 
 // The output positions [lo, hi) whose window covers input coordinate p along one axis
