@@ -102,14 +102,18 @@ fn load_b4(offs: vec4<u32>, k: u32, bl: Block) -> vec4<f32> {
   return select(vec4<f32>(0.0), v, k < u.k);
 }
 
+// The bias of columns col..col+3 (clamped into [0, N)), or zero without one: loaded once a block,
+// not once a row.
+fn bias4(has_bias: bool, col: u32, n: u32) -> vec4<f32> {
+  if (!has_bias) { return vec4<f32>(0.0); }
+  let last = n - 1u;
+  return vec4<f32>(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)],
+                   bias[min(col + 3u, last)]);
+}
+
 fn store_row(row: u32, col: u32, acc: vec4<f32>) {
   if (row >= u.m) { return; }
   var v = acc;
-  if (flag(HAS_BIAS)) {
-    let last = u.n - 1u;
-    v += vec4<f32>(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)],
-                   bias[min(col + 3u, last)]);
-  }
   if (flag(RELU)) { v = max(v, vec4<f32>(0.0)); }
   let base = row * u.n + col;
   if (col < u.n) { c[base] = v.x; }
@@ -120,7 +124,8 @@ fn store_row(row: u32, col: u32, acc: vec4<f32>) {
 
 // One store site in a loop, as in gemm_reg below.
 fn store_block(row: u32, col: u32, acc0: vec4<f32>, acc1: vec4<f32>, acc2: vec4<f32>, acc3: vec4<f32>) {
-  let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+  let add = bias4(flag(HAS_BIAS), col, u.n);
+  let acc = mat4x4<f32>(acc0 + add, acc1 + add, acc2 + add, acc3 + add);
   for (var i = 0u; i < 4u; i++) { store_row(row + i, col, acc[i]); }
 }
 
@@ -233,19 +238,15 @@ fn shifted(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
   return select(select(select(by3, by2, s == 2u), by1, s == 1u), lo, s == 0u);
 }
 
+// acc already holds the bias (none for split-K's partial sums).
 fn reg_epilogue(row: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (row >= ru.m) { return; }
   var v = acc;
   var base = row * ru.n + col;
   if (ru.splits > 1u) {
     base += split * ru.m * ru.n;
-  } else {
-    if ((ru.flags & HAS_BIAS) != 0u) {
-      let last = ru.n - 1u;
-      v += vec4<f32>(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)],
-                     bias[min(col + 3u, last)]);
-    }
-    if ((ru.flags & RELU) != 0u) { v = max(v, vec4<f32>(0.0)); }
+  } else if ((ru.flags & RELU) != 0u) {
+    v = max(v, vec4<f32>(0.0));
   }
   if (col + 3u < ru.n) {
     c[base] = v.x; c[base + 1u] = v.y; c[base + 2u] = v.z; c[base + 3u] = v.w;
@@ -356,7 +357,8 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   // One store site in a loop: SwiftShader compiles each buffer access into per-lane code, so four
   // inlined epilogues cost it more compile time than the loop's dynamic indexing costs at run time.
-  let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+  let add = bias4((ru.flags & HAS_BIAS) != 0u && ru.splits == 1u, col, ru.n);
+  let acc = mat4x4<f32>(acc0 + add, acc1 + add, acc2 + add, acc3 + add);
   for (var i = 0u; i < 4u; i++) { reg_epilogue(row + i, col, acc[i], split); }
 }
 

@@ -155,19 +155,23 @@ fn mma_row(c0: ptr<function, mat4x4<f32>>, c1: ptr<function, mat4x4<f32>>, c2: p
   mma(c3, b3, a);
 }
 
-// Writes one row of C over columns col..col+3 (bias and activation unless split).
+// The bias of columns col..col+3 (clamped), or zero without one or for split-K's partial sums.
+fn tex_bias(col: u32) -> vec4<f32> {
+  if ((tu.flags & TEX_HAS_BIAS) == 0u || tu.splits > 1u) { return vec4<f32>(0.0); }
+  let last = tu.n - 1u;
+  return vec4<f32>(tbias[min(col, last)], tbias[min(col + 1u, last)], tbias[min(col + 2u, last)],
+                   tbias[min(col + 3u, last)]);
+}
+
+// Writes one row of C over columns col..col+3 (acc holds the bias; the activation unless split).
 fn tex_store(r: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (r >= tu.m || col >= tu.n) { return; }
   var v = acc;
   var base = r * tu.n + col;
   if (tu.splits > 1u) {
     base += split * tu.m * tu.n;
-  } else {
-    if ((tu.flags & TEX_HAS_BIAS) != 0u) {
-      let last = tu.n - 1u;
-      v += vec4<f32>(tbias[col], tbias[min(col + 1u, last)], tbias[min(col + 2u, last)], tbias[min(col + 3u, last)]);
-    }
-    if ((tu.flags & TEX_RELU) != 0u) { v = max(v, vec4<f32>(0.0)); }
+  } else if ((tu.flags & TEX_RELU) != 0u) {
+    v = max(v, vec4<f32>(0.0));
   }
   if (col + 3u < tu.n) {
     tc[base] = v.x; tc[base + 1u] = v.y; tc[base + 2u] = v.z; tc[base + 3u] = v.w;
@@ -240,10 +244,13 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   // indexing into `blocks` costs little, once per output row).
   let blocks = array<mat4x4<f32>, 16>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13,
                                       acc20, acc21, acc22, acc23, acc30, acc31, acc32, acc33);
+  // The bias of each column quad, loaded once (not once a row).
+  var adds: array<vec4<f32>, 4>;
+  for (var q = 0u; q < 4u; q++) { adds[q] = tex_bias(4u * (q0 + q)); }
   for (var bi = 0u; bi < 16u; bi++) {
     let p = bi / 4u;
     let q = bi % 4u;
     let block = blocks[bi];
-    for (var i = 0u; i < 4u; i++) { tex_store(row + 4u * p + i, 4u * (q0 + q), block[i], split); }
+    for (var i = 0u; i < 4u; i++) { tex_store(row + 4u * p + i, 4u * (q0 + q), block[i] + adds[q], split); }
   }
 }
