@@ -202,9 +202,10 @@ fn gemm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 //   ldb ≥ round4(N) without TRANS_B), A_SHIFT (lda % 4 for an untransposed A whose rows are not
 //   vec4-aligned: row i of a 4-row block then starts i·A_SHIFT % 4 floats into a vec4, and its
 //   4 k come from two neighbouring vec4s, one of them carried from the previous step, so A still
-//   costs 4 vec4 loads a step instead of 16 element loads). The workgroup's shape (wg_x threads along N by wg_y along M,
-//   at most REG_THREADS) and split-K are uniforms, so shapes share pipelines (fewer to compile at
-//   start-up); the vec4 paths stay overrides, as uniform branches there cost 2–4× on SwiftShader.
+//   costs 4 vec4 loads a step instead of 16 element loads). The workgroup's shape (wg_x threads
+//   along N by wg_y along M, at most REG_THREADS) and split-K are uniforms, so shapes share
+//   pipelines (fewer to compile at start-up); the vec4 paths stay overrides, as uniform branches
+//   there cost 2–4× on SwiftShader.
 // Grid: tiles_m·tiles_n·splits workgroups, linear: t → split s = t / (tiles_m·tiles_n), tile
 //   t % (tiles_m·tiles_n) → row tile / tiles_n, column tile % tiles_n. Split s sums k in
 //   [s·k_slice, min((s+1)·k_slice, K)) (k_slice % 4 == 0) and, with splits > 1, writes raw partial

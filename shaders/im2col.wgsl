@@ -158,8 +158,8 @@ fn im2col_rows_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 // im2col_rows_quads: one thread per row, written 4 columns at a time as vec4s (row_stride a
 // multiple of 4; the padding columns past the patch get zeros). For C not a multiple of 4 (conv1,
 // C = 1), where im2col_rows_v4 does not apply: the patch cell (c, fw, fh) of each column advances
-// by selects instead of the divisions a thread per element needs, and each load is unconditional
-// (index 0 where the cell is padding, the value selected away), so the loop has no branches.
+// by counting instead of the divisions a thread per element needs, and each load is unconditional
+// (index 0 where the cell is padding, the value selected away).
 fn next_cell(cell: vec3<u32>) -> vec3<u32> {
   var next = cell + vec3<u32>(1u, 0u, 0u);
   if (next.x == u.c) { next = vec3<u32>(0u, next.y + 1u, next.z); }

@@ -59,7 +59,7 @@ export interface Tuning {
   gemmTexMaxWgX?: number;
   /** 'tex' gemm: split K while fewer threads than this have an output block (default 256). */
   gemmTexSplitThreads?: number;
-  /** Default im2col/col2im variant (default: 'rows' when C % 4 == 0, else 'element'). */
+  /** Default im2col/col2im variant (default: 'rows' when C % 4 == 0 or, for im2col, the rows are padded to a multiple of 4; else 'element'). */
   im2colVariant?: 'element' | 'rows';
   /** Default conv2d input-gradient variant (default 'direct' where K % 4 == 0, else 'gemm'). */
   convBackwardInputVariant?: 'gemm' | 'direct';

@@ -75,12 +75,13 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   if (buf.bias) needBytes(buf.bias, n, 'gemm bias');
   if (m === 0 || n === 0) return;
   let variant = d.variant ?? step.tuning.gemmVariant;
+  const macs = m * n * k;
   // Below about a million multiply-adds the launch, not the arithmetic, is the cost: 'direct' serves
   // every such GEMM with one pipeline (its transposes are uniforms), where 'reg' would compile one
   // per layout at start-up. Its 4×4 workgroups idle fewer threads on such small outputs and spread
   // them over more workgroups than 16×16 (2-3× faster for LeNet's dense2 on SwiftShader) or 8×8
   // (1.2-1.4× in Chromium).
-  const small = d.variant === undefined && (variant === 'reg' || variant === 'tex') && m * n * k < (step.tuning.gemmRegMinMacs ?? 2 ** 20);
+  const small = d.variant === undefined && (variant === 'reg' || variant === 'tex') && macs < (step.tuning.gemmRegMinMacs ?? 2 ** 20);
   if (small) variant = 'direct';
   const wgX = d.tile?.wgX ?? (small ? 4 : 16);
   const wgY = d.tile?.wgY ?? (small ? 4 : 16);
@@ -90,7 +91,6 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   // least 16 columns (a 16×16 block a thread wastes half its work on 8). Those GEMMs, forward
   // dense and im2col products and dense dX, share one pipeline and run 1.5-2× faster than 'reg'
   // in Chromium (LeNet's conv2 and dense1); transposed-A ones (dW) gain little from it.
-  const macs = m * n * k;
   const plain = !d.transA && n >= 16 && lda % 4 === 0 && vec4Bindable(buf.a) && macs >= (step.tuning.gemmTexPlainMinMacs ?? 2 ** 22);
   const texPays = d.variant === 'tex' || plain || macs >= (step.tuning.gemmTexMinMacs ?? 2 ** 26);
   if (variant === 'tex' && texPays && gemmTex(step, buf, d, lda, ldb)) return;
