@@ -29,3 +29,12 @@ const F32_LOWEST: f32 = -3.40282346638528859811704183484516925440e+38;
 fn quiet_nan(runtime_zero: u32) -> f32 {
   return bitcast<f32>(0x7fc00000u | runtime_zero);
 }
+
+// The 4 floats that start `s` floats into `lo`, continuing into `hi` (s in 0..3): a row of a matrix
+// whose rows are not vec4-aligned, read as vec4s (gemm_reg and gemm_tex_thin with A_SHIFT).
+fn shifted(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
+  let by1 = vec4<f32>(lo.yzw, hi.x);
+  let by2 = vec4<f32>(lo.zw, hi.xy);
+  let by3 = vec4<f32>(lo.w, hi.xyz);
+  return select(select(select(by3, by2, s == 2u), by1, s == 1u), lo, s == 0u);
+}

@@ -231,14 +231,6 @@ override A_SHIFT: u32 = 0u;
 fn ea(i: u32) -> f32 { return ra[i >> 2u][i & 3u]; }
 fn eb(i: u32) -> f32 { return rb[i >> 2u][i & 3u]; }
 
-// The 4 floats that start `s` floats into `lo`, continuing into `hi` (s in 0..3).
-fn shifted(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
-  let by1 = vec4<f32>(lo.yzw, hi.x);
-  let by2 = vec4<f32>(lo.zw, hi.xy);
-  let by3 = vec4<f32>(lo.w, hi.xyz);
-  return select(select(select(by3, by2, s == 2u), by1, s == 1u), lo, s == 0u);
-}
-
 // acc already holds the bias (none for split-K's partial sums).
 fn reg_epilogue(row: u32, col: u32, acc: vec4<f32>, split: u32) {
   if (row >= ru.m) { return; }

@@ -9,8 +9,9 @@
 // Lowered to by: gemm() (packages/kernels/src/gemm.ts) with variant 'tex', the default on software
 // adapters for GEMMs of at least 2^26 multiply-adds (large matmuls and dense layers, the im2col
 // GEMMs of wide convolutions, forward and dW), and from 2^22 for plain ones (op(A) untransposed
-// from its buffer, N >= 16: LeNet's conv2 forward, dense1 forward and dX). A pipeline here takes
-// SwiftShader about 0.3 s to compile, so the other small GEMMs keep 'reg' and 'direct'.
+// from its buffer, N >= 16: LeNet's conv2 forward, dense1 forward and dX), and through
+// gemm_tex_thin (below) for 4 < N <= 8 over many rows (LeNet's conv1 forward). A gemm_tex pipeline
+// takes SwiftShader about 0.3 s to compile, so the other small GEMMs keep 'reg' and 'direct'.
 //
 // Packed layout (written by gemm_pack, read by gemm_tex): a matrix X with `rows` rows and `cols`
 // columns becomes texels of 4 consecutive columns; row r, texel t (columns 4t..4t+3) sits at
@@ -252,5 +253,68 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     let q = bi % 4u;
     let block = blocks[bi];
     for (var i = 0u; i < 4u; i++) { tex_store(row + 4u * p + i, 4u * (q0 + q), block[i] + adds[q], split); }
+  }
+}
+
+// ---- gemm_tex_thin: few columns (4 < N <= 8) ------------------------------------------------------
+// For the im2col GEMMs of a first convolution layer: many rows (batch·H·W), a short K (F·F·C) and
+// few filters. gemm_tex's 16×16 block a thread would waste half its work or more there, and
+// gemm_reg's 4×4 blocks load B from a buffer (a branch and a scalar load per lane and float) once
+// per 16 outputs. Here a thread owns 4 rows × 8 columns: its A rows are read once from abuf (4 vec4
+// loads a step of 4 k) and B from its packed texture (8 texel fetches a step); about 1.5× faster
+// than gemm_reg on LeNet's conv1 in Chromium on SwiftShader.
+// Bindings as gemm_tex: ta unused; abuf holds A as [M, lda], untransposed (never A_TRANS); tb as
+// packed by gemm_pack. TexParams: m, n, k4, flags, fold_b, n4 (2), k, lda4 (the rest unused;
+// no split-K: gemm.ts routes here only GEMMs with rows enough to fill the device).
+// Override A_SHIFT: lda % 4 (lda = 4·lda4 + A_SHIFT). With A_SHIFT != 0, row i of a 4-row block
+// (blocks start at rows that are multiples of 4) begins (i·A_SHIFT) % 4 floats into a vec4, and its
+// 4 k of a step come from two neighbouring vec4s, one carried over from the previous step.
+// Rows past M read whatever robust access gives and are never stored; k past K reads as zero.
+// Grid: ceil(M / (4·TEX_THREADS)) workgroups, linear.
+override A_SHIFT: u32 = 0u;
+
+@compute @workgroup_size(TEX_THREADS)
+fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) li: u32) {
+  let row = (linear_workgroup(wid, nwg) * TEX_THREADS + li) * 4u;
+  if (row >= tu.m) { return; }
+  let lane = vec4<u32>(0u, 1u, 2u, 3u);
+  let shifts = (lane * A_SHIFT) & vec4<u32>(3u);
+  // av: the vec4 holding each row's first float of the current step.
+  var av = ((vec4<u32>(row) + lane) * (4u * tu.lda4 + A_SHIFT)) >> vec4<u32>(2u);
+  var lo = mat4x4<f32>();
+  if (A_SHIFT != 0u) { lo = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]); }
+  var acc0: mat4x4<f32>; // column i: row i of the block over columns 0..3
+  var acc1: mat4x4<f32>; // ... over columns 4..7
+  var by = 0;
+  var bx = 0;
+  let fold_b = i32(tu.fold_b);
+  let n4 = i32(tu.n4);
+  for (var k4 = 0u; k4 < tu.k4; k4++) {
+    var am: mat4x4<f32>; // column i: row i of the block over the step's 4 k
+    if (A_SHIFT != 0u) {
+      av += vec4<u32>(1u);
+      let hi = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]);
+      am = mat4x4<f32>(shifted(lo[0], hi[0], shifts.x), shifted(lo[1], hi[1], shifts.y),
+                       shifted(lo[2], hi[2], shifts.z), shifted(lo[3], hi[3], shifts.w));
+      lo = hi;
+    } else {
+      am = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]);
+      av += vec4<u32>(1u);
+    }
+    let valid = vec4<u32>(4u * k4) + lane < vec4<u32>(tu.k);
+    let z = vec4<f32>(0.0);
+    am = mat4x4<f32>(select(z, am[0], valid), select(z, am[1], valid), select(z, am[2], valid), select(z, am[3], valid));
+    mma(&acc0, b_quad(bx, by), am);
+    mma(&acc1, b_quad(bx + 1, by), am);
+    by += 4;
+    let wrap = by >= fold_b;
+    bx = select(bx, bx + n4, wrap);
+    by = select(by, 0, wrap);
+  }
+  let blocks = array<mat4x4<f32>, 2>(acc0, acc1);
+  for (var q = 0u; q < 2u; q++) {
+    let add = tex_bias(4u * q);
+    for (var i = 0u; i < 4u; i++) { tex_store(row + i, 4u * q, blocks[q][i] + add, 0u); }
   }
 }

@@ -102,9 +102,11 @@ function matmulCases(rng: Rng): ConformanceCase[] {
   // adapters the 'tex' GEMM, with op(A) packed (512³) and read from its buffer (4096×128×128).
   sizes.push([64, 2000, 64], [512, 512, 512], [4096, 128, 128]);
   const cases = sizes.map(([m, k, n], i): [number, number, number, boolean, boolean] => [m, k, n, i % 2 === 1, i % 3 === 1 || i === 5]);
-  // Software adapters: 'reg' with rows of A not vec4-aligned (A_SHIFT 3, 1), and the plain 'tex'
-  // case below 2^26 (A read untransposed from its buffer, N >= 16) as LeNet's dense1 runs it.
+  // Software adapters: 'reg' with rows of A not vec4-aligned (A_SHIFT 3, 1), the plain 'tex'
+  // case below 2^26 (A read untransposed from its buffer, N >= 16) as LeNet's dense1 runs it, and
+  // gemm_tex_thin (4 < N <= 8 over at least 8192 rows) with rows unaligned (A_SHIFT 1) and aligned.
   cases.push([2050, 27, 20, false, false], [5000, 25, 12, false, true], [64, 784, 128, false, false]);
+  cases.push([8201, 25, 8, false, false], [8194, 12, 6, false, true]);
   return cases.map(([m, k, n, ta, tb]) => ({
     name: `matmul [${m},${k}]${ta ? 'ᵀ' : ''}·[${k},${n}]${tb ? 'ᵀ' : ''}`,
     op: 'matmul',

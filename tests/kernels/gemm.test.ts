@@ -198,8 +198,31 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     expect(packsA(12544, 16, 200)).toBe(false);         // LeNet conv2 forward (40M)
     expect(packsA(64, 128, 784)).toBe(false);           // LeNet dense1 forward (6.4M)
     expect(packsA(200, 16, 12544, true)).toBeUndefined(); // conv2 dW: 'reg'
-    expect(packsA(50176, 8, 28)).toBeUndefined();       // conv1 forward: N = 8
+    expect(packsA(50176, 8, 28)).toBeUndefined();       // conv1 forward: N = 8, gemm_tex_thin (below)
     expect(packsA(4096, 16, 257)).toBeUndefined();      // unaligned A would need packing
     expect(packsA(64, 16, 2048)).toBeUndefined();       // 2M multiply-adds
+  });
+
+  it('the default variant: gemm_tex_thin for 4 < N <= 8 over rows enough to fill the device', async () => {
+    const { gpu } = ctx;
+    /** The GEMM entry point a default-variant gemm takes, and its A_SHIFT. */
+    const entry = (m: number, n: number, k: number, extra: Partial<GemmDims> = {}) => {
+      const lda = extra.lda ?? k;
+      const [a, b, c] = [m * lda, k * n, m * n].map((len) => gpu.buffer(Math.ceil(len / 4) * 16));
+      const step = gpu.step('collect', { collectOnly: true });
+      gemm(step, { a, b, c }, { m, n, k, ...extra });
+      const p = step.pipelinesNeeded().find((x) => x.kernel.entry.startsWith('gemm_') && x.kernel.entry !== 'gemm_pack')!;
+      step.discard();
+      [a, b, c].forEach((buf) => gpu.release(buf));
+      return p.kernel.entry === 'gemm_tex_thin' ? `thin ${p.constants?.A_SHIFT}` : p.kernel.entry;
+    };
+    if (gpu.tuning.gemmVariant !== 'tex') return expect(entry(50176, 8, 25)).not.toBe('thin 1');
+    expect(entry(50176, 8, 25, { lda: 28 })).toBe('thin 0');  // LeNet conv1 forward (im2col rows padded)
+    expect(entry(50176, 8, 25)).toBe('thin 1');               // the bench's conv1 GEMM: rows not vec4-aligned
+    expect(entry(8192, 5, 27)).toBe('thin 3');
+    expect(entry(50176, 4, 25)).toBe('gemm_reg');             // N <= 4: half the thread's work wasted
+    expect(entry(50176, 10, 25)).toBe('gemm_reg');            // N > 8
+    expect(entry(7936, 8, 100)).toBe('gemm_reg');             // 31 workgroups of 256 rows: fewer than 32
+    expect(entry(25, 8, 50176, { transA: true })).toBe('gemm_reg'); // conv1 dW
   });
 });

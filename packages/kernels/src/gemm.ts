@@ -15,7 +15,10 @@ export const GEMM_KERNELS = {
 export const GEMM_SPLIT_REDUCE = defineKernel('gemm', 'gemm_split_reduce', BINDINGS);
 /** The 'tex' variant (gemm_tex.wgsl): an operand packed into a texture, then the product of two. */
 export const GEMM_PACK = defineKernel('gemm_tex', 'gemm_pack', ['read', 'storage-texture', 'uniform']);
-export const GEMM_TEX = defineKernel('gemm_tex', 'gemm_tex', ['texture', 'texture', 'read', 'write', 'uniform', 'read']);
+const TEX_BINDINGS = ['texture', 'texture', 'read', 'write', 'uniform', 'read'] as const;
+export const GEMM_TEX = defineKernel('gemm_tex', 'gemm_tex', TEX_BINDINGS);
+/** The 'tex' variant's path for N <= 8 (see thinPays). */
+export const GEMM_TEX_THIN = defineKernel('gemm_tex', 'gemm_tex_thin', TEX_BINDINGS);
 
 export type Activation = 'none' | 'relu';
 export type GemmVariant = keyof typeof GEMM_KERNELS | 'tex';
@@ -93,6 +96,7 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   // in Chromium (LeNet's conv2 and dense1); transposed-A ones (dW) gain little from it.
   const plain = !d.transA && n >= 16 && lda % 4 === 0 && vec4Bindable(buf.a) && macs >= (step.tuning.gemmTexPlainMinMacs ?? 2 ** 22);
   const texPays = d.variant === 'tex' || plain || macs >= (step.tuning.gemmTexMinMacs ?? 2 ** 26);
+  if (variant === 'tex' && thinPays(step, buf, d) && gemmTexThin(step, buf, d, lda, ldb)) return;
   if (variant === 'tex' && texPays && gemmTex(step, buf, d, lda, ldb)) return;
   if (variant === 'reg' || variant === 'tex') {
     if (vec4Bindable(buf.a, buf.b)) return gemmReg(step, buf, d, lda, ldb);
@@ -146,6 +150,65 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
 }
 
 /**
+ * Whether a 'tex' GEMM takes gemm_tex_thin (4×8 outputs a thread, no split-K): op(A) untransposed
+ * from a vec4-bindable buffer, 4 < N <= 8, and (unless 'tex' was asked for) rows enough for
+ * gemmSplitTarget workgroups, which leaves nothing for split-K to gain. An explicit `splits` or
+ * `packA` asks for gemm_tex's 16×16 blocks. At N <= 4 half its work would be wasted: 'reg' ran
+ * 1.7× faster there (50176×25×4 in Chromium).
+ */
+function thinPays(step: Step, buf: GemmBuffers, d: GemmDims): boolean {
+  if (d.transA || d.n <= 4 || d.n > 8 || d.splits !== undefined || d.packA !== undefined || !vec4Bindable(buf.a)) return false;
+  return d.variant === 'tex' || Math.ceil(d.m / (4 * TEX_THREADS)) >= (step.tuning.gemmSplitTarget ?? 32);
+}
+
+const TEX_THREADS = 64;
+
+/**
+ * op(B) packed into packing texture 1 by gemm_pack: K rows (zero rows up to a multiple of 4) of
+ * ceil(N / 4) texels, folded into bands of `fold` rows where taller than the device's textures.
+ * Null, having recorded nothing, where even folded it would not fit.
+ */
+function packB(step: Step, buf: GemmBuffers, d: GemmDims, ldb: number): { tex: GPUTexture; fold: number } | null {
+  const max = Math.min(step.tuning.gemmTexMaxSize ?? Infinity, step.maxTextureSize);
+  const rows = round4(d.k);
+  const fold = Math.min(rows, Math.floor(max / 4) * 4);
+  const width = Math.ceil(rows / fold) * Math.ceil(d.n / 4);
+  if (width > max) return null;
+  const tex = step.packTexture(1, width, fold);
+  pack(step, buf.b, tex, d.k, d.n, rows, !!d.transB, ldb, fold);
+  return { tex, fold };
+}
+
+/** gemm_pack: X [rows, cols] (element (r, c) at r·ld + c, or c·ld + r with trans) into `dst`. */
+function pack(step: Step, src: GPUBuffer, dst: GPUTexture, rows: number, cols: number, rowsOut: number, trans: boolean, ld: number, fold: number): void {
+  const texels = Math.ceil(cols / 4);
+  step.dispatch(GEMM_PACK, {
+    buffers: [src, dst],
+    uniforms: uniforms().u32(rows, cols, trans ? 1 : ld, trans ? ld : 1, rowsOut, fold, texels, 0).bytes(),
+    workgroups: Math.ceil((rowsOut * texels) / 64),
+  });
+}
+
+/** gemm_tex_thin (see gemm_tex.wgsl and thinPays). False, having recorded nothing, where B does not fit a texture. */
+function gemmTexThin(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: number): boolean {
+  const { m, n, k } = d;
+  const b = packB(step, buf, d, ldb);
+  if (!b) return false;
+  const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
+  const k4 = Math.ceil(k / 4);
+  const n4 = Math.ceil(n / 4);
+  // TexParams (gemm_tex.wgsl); the fields gemm_tex_thin does not read are given neutral values.
+  const params = uniforms().u32(m, n, k4, flags, m, b.fold, n4, k4, 1, 1, 1, 1, 1, k, Math.floor(lda / 4), 1).bytes();
+  step.dispatch(GEMM_TEX_THIN, {
+    buffers: [step.packTexture(2, 1, 1), b.tex, buf.bias ?? step.scratch(0), buf.c, buf.a],
+    uniforms: params,
+    constants: { TEX_THREADS, A_SHIFT: lda % 4 },
+    workgroups: Math.ceil(m / (4 * TEX_THREADS)),
+  });
+  return true;
+}
+
+/**
  * The 'tex' variant: see gemm_tex.wgsl. op(B) is always packed; op(A) is packed too where each of
  * its elements is used often enough to pay for it (MN / (M + N) >= gemmTexMinReuse) or where its
  * rows are not vec4-aligned, else read from its buffer. Returns false, having recorded nothing,
@@ -160,27 +223,16 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   const aAligned = lda % 4 === 0 && (!d.transA || lda >= round4(m)) && vec4Bindable(buf.a);
   const packA = !aAligned || (d.packA ?? (m * n) / (m + n) >= (t.gemmTexMinReuse ?? 256));
   const blocks = Math.ceil(m / 16) * Math.ceil(n / 16); // 16×16 outputs a thread
-  // op(A): M rows of k4 texels; op(B): K rows (zero rows up to a multiple of 4) of n4 texels.
+  // op(A): M rows of k4 texels (folded into bands of foldA rows).
   const foldA = packA ? Math.min(m, max) : m;
-  const rowsB = round4(k);
-  const foldB = Math.min(rowsB, Math.floor(max / 4) * 4);
   const widthA = packA ? Math.ceil(m / foldA) * k4 : 1;
-  const widthB = Math.ceil(rowsB / foldB) * n4;
-  if (widthA > max || widthB > max) return false;
+  if (widthA > max) return false;
+  const texB = packB(step, buf, d, ldb);
+  if (!texB) return false;
   const texA = step.packTexture(packA ? 0 : 2, widthA, packA ? foldA : 1);
-  const texB = step.packTexture(1, widthB, foldB);
-  const pack = (src: GPUBuffer, dst: GPUTexture, rows: number, cols: number, rowsOut: number, trans: boolean, ld: number, fold: number) => {
-    const texels = Math.ceil(cols / 4);
-    step.dispatch(GEMM_PACK, {
-      buffers: [src, dst],
-      uniforms: uniforms().u32(rows, cols, trans ? 1 : ld, trans ? ld : 1, rowsOut, fold, texels, 0).bytes(),
-      workgroups: Math.ceil((rowsOut * texels) / 64),
-    });
-  };
-  if (packA) pack(buf.a, texA, m, k, m, !!d.transA, lda, foldA);
-  pack(buf.b, texB, k, n, rowsB, !!d.transB, ldb, foldB);
+  if (packA) pack(step, buf.a, texA, m, k, m, !!d.transA, lda, foldA);
 
-  const threads = 64;
+  const threads = TEX_THREADS;
   const wgX = Math.min(pow2ceil(Math.ceil(n / 16)), t.gemmTexMaxWgX ?? 4);
   const wgY = Math.max(1, Math.min(pow2ceil(Math.ceil(m / 16)), Math.floor(threads / wgX)));
   const tilesM = Math.ceil(m / (16 * wgY));
@@ -190,12 +242,12 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   // Splits fill the threads a narrow tile leaves over (wgS of them share a workgroup).
   const wgS = Math.max(1, Math.min(splits, Math.floor(threads / (wgX * wgY))));
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
-  const params = uniforms().u32(m, n, k4, flags, foldA, foldB, n4, slice, splits, tilesM, tilesN, wgX, wgY, k, Math.floor(lda / 4), wgS).bytes();
+  const params = uniforms().u32(m, n, k4, flags, foldA, texB.fold, n4, slice, splits, tilesM, tilesN, wgX, wgY, k, Math.floor(lda / 4), wgS).bytes();
   const constants = { TEX_THREADS: threads, A_BUF: !packA, A_TRANS: !packA && !!d.transA };
   const bias = buf.bias ?? step.scratch(0);
   const out = splits > 1 ? step.temporary(splits * m * n * 4, 'gemm split-K partials') : buf.c;
   const aBuffer = packA ? step.scratch(2) : buf.a;
-  step.dispatch(GEMM_TEX, { buffers: [texA, texB, bias, out, aBuffer], uniforms: params, constants, workgroups: tiles * Math.ceil(splits / wgS) });
+  step.dispatch(GEMM_TEX, { buffers: [texA, texB.tex, bias, out, aBuffer], uniforms: params, constants, workgroups: tiles * Math.ceil(splits / wgS) });
   if (splits > 1) {
     step.dispatch(GEMM_SPLIT_REDUCE, {
       buffers: [out, step.scratch(1), bias, buf.c],
