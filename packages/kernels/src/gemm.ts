@@ -238,9 +238,12 @@ function gemmTex(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   const tilesM = Math.ceil(m / (16 * wgY));
   const tilesN = Math.ceil(n / (16 * wgX));
   const tiles = tilesM * tilesN;
-  const { splits, slice } = splitK(d.splits, blocks, t.gemmTexSplitThreads ?? 256, k4, t.gemmSplitMinK ?? 256);
+  let { splits, slice } = splitK(d.splits, blocks, t.gemmTexSplitThreads ?? 256, k4, t.gemmSplitMinK ?? 256);
   // Splits fill the threads a narrow tile leaves over (wgS of them share a workgroup).
-  const wgS = Math.max(1, Math.min(splits, Math.floor(threads / (wgX * wgY))));
+  let wgS = Math.max(1, Math.min(splits, Math.floor(threads / (wgX * wgY))));
+  // A software adapter runs a workgroup's threads on one core: splits that all share the tile's
+  // workgroups add no parallelism, only the reduction pass (LeNet's dense1: 1.15× faster unsplit).
+  if (d.splits === undefined && splits <= wgS) [splits, slice, wgS] = [1, k4, 1];
   const flags = (buf.bias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0);
   const params = uniforms().u32(m, n, k4, flags, foldA, texB.fold, n4, slice, splits, tilesM, tilesN, wgX, wgY, k, Math.floor(lda / 4), wgS).bytes();
   const constants = { TEX_THREADS: threads, A_BUF: !packA, A_TRANS: !packA && !!d.transA };
