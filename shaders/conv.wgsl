@@ -10,11 +10,12 @@
 // dx[n,y,x,c] = Σ dy[n,oy,ox,k]·filter[fh,fw,c,k] over the (oy, fh, ox, fw, k) with
 //   oy·sh − pad_top + fh = y and ox·sw − pad_left + fw = x: the adjoint of the forward
 //   convolution, gathered per input cell (no atomics, a fixed summation order).
-// Each thread computes 4 neighbouring x by 8 channels (8 vec4 accumulators): a dy vec4 serves 8
-//   channels and a filter vec4 serves 4 pixels (measured 1.3× faster than 4 channels a thread on
-//   SwiftShader for LeNet's conv2, C = 8). Needs K % 4 == 0 (dy and the filter as vec4s).
-// Override: WG. Grid: one thread per (n, y, block of 4 x, block of 8 channels), linear, channel
-//   blocks fastest.
+// Each thread computes PX neighbouring x (4 to 8) by 8 channels (2·PX vec4 accumulators): a dy
+//   vec4 serves 8 channels and a filter vec4 serves PX pixels (8 channels: 1.3× faster than 4 on
+//   SwiftShader for LeNet's conv2, C = 8; PX = 7 there, as W = 14: 1.4× faster than PX = 4). Needs
+//   K % 4 == 0 (dy and the filter as vec4s).
+// Overrides: WG, PX (see pixelsPerThread in kernels/src/conv2d.ts). Grid: one thread per (n, y,
+//   block of PX x, block of 8 channels), linear, channel blocks fastest.
 
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
@@ -29,6 +30,7 @@ struct Params {
 @group(0) @binding(3) var<uniform> u: Params;
 
 override WG: u32 = 64u;
+override PX: u32 = 4u;
 
 // The dy pixel (n·Ho + oy)·Wo + ox that reaches input column x through filter column fw, or −1.
 fn source_pixel(row: u32, x: u32, fw: u32) -> i32 {
@@ -57,12 +59,12 @@ fn store_pixel(n: u32, y: u32, x: u32, c0: u32, v: vec4<f32>) {
 fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                        @builtin(local_invocation_index) li: u32) {
   let blocks_c = (u.c + 7u) / 8u;
-  let blocks_x = (u.w + 3u) / 4u;
+  let blocks_x = (u.w + PX - 1u) / PX;
   let t = linear_workgroup(wid, nwg) * WG + li;
   if (t >= u.n * u.h * blocks_x * blocks_c) { return; }
   let c0 = (t % blocks_c) * 8u;
   let rest = t / blocks_c;
-  let x0 = (rest % blocks_x) * 4u;
+  let x0 = (rest % blocks_x) * PX;
   let ny = rest / blocks_x;
   let y = ny % u.h;
   let n = ny / u.h;
@@ -72,8 +74,13 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
   let lo = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), last) * k4;
   let hi = min(vec4<u32>(c0) + vec4<u32>(4u, 5u, 6u, 7u), last) * k4;
 
+  // a_i, b_i: pixel x0 + i over channels c0..c0+3 and c0+4..c0+7. Slots past PX are compiled out
+  // (PX is an override), so each pixel is written out rather than indexed in an array, which
+  // SwiftShader would gather per lane.
   var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+  var a4 = vec4<f32>(0.0); var a5 = vec4<f32>(0.0); var a6 = vec4<f32>(0.0); var a7 = vec4<f32>(0.0);
   var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+  var b4 = vec4<f32>(0.0); var b5 = vec4<f32>(0.0); var b6 = vec4<f32>(0.0); var b7 = vec4<f32>(0.0);
   for (var fh = 0u; fh < u.fh; fh++) {
     let ty = i32(y + u.pad_top) - i32(fh);
     if (ty < 0 || (u32(ty) % u.sh) != 0u) { continue; }
@@ -85,28 +92,33 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
       let p1 = source_pixel(row, x0 + 1u, fw);
       let p2 = source_pixel(row, x0 + 2u, fw);
       let p3 = source_pixel(row, x0 + 3u, fw);
-      if (max(max(p0, p1), max(p2, p3)) < 0) { continue; }
+      let p4 = source_pixel(row, x0 + 4u, fw);
+      let p5 = source_pixel(row, x0 + 5u, fw);
+      let p6 = source_pixel(row, x0 + 6u, fw);
+      let p7 = source_pixel(row, x0 + 7u, fw);
       let tap = (fh * u.fw + fw) * u.c * k4;
       for (var kc = 0u; kc < k4; kc++) {
         let w = mat4x4<f32>(weights[tap + lo.x + kc], weights[tap + lo.y + kc], weights[tap + lo.z + kc], weights[tap + lo.w + kc]);
         let v = mat4x4<f32>(weights[tap + hi.x + kc], weights[tap + hi.y + kc], weights[tap + hi.z + kc], weights[tap + hi.w + kc]);
         // d × w: d·w[j] for each of the channels j (w's columns).
-        let d0 = dy_at(p0, kc, k4);
-        let d1 = dy_at(p1, kc, k4);
-        let d2 = dy_at(p2, kc, k4);
-        let d3 = dy_at(p3, kc, k4);
-        a0 += d0 * w; b0 += d0 * v;
-        a1 += d1 * w; b1 += d1 * v;
-        a2 += d2 * w; b2 += d2 * v;
-        a3 += d3 * w; b3 += d3 * v;
+        let d0 = dy_at(p0, kc, k4); a0 += d0 * w; b0 += d0 * v;
+        let d1 = dy_at(p1, kc, k4); a1 += d1 * w; b1 += d1 * v;
+        let d2 = dy_at(p2, kc, k4); a2 += d2 * w; b2 += d2 * v;
+        let d3 = dy_at(p3, kc, k4); a3 += d3 * w; b3 += d3 * v;
+        if (PX > 4u) { let d4 = dy_at(p4, kc, k4); a4 += d4 * w; b4 += d4 * v; }
+        if (PX > 5u) { let d5 = dy_at(p5, kc, k4); a5 += d5 * w; b5 += d5 * v; }
+        if (PX > 6u) { let d6 = dy_at(p6, kc, k4); a6 += d6 * w; b6 += d6 * v; }
+        if (PX > 7u) { let d7 = dy_at(p7, kc, k4); a7 += d7 * w; b7 += d7 * v; }
       }
     }
   }
-  // One store site in a loop (SwiftShader compiles each buffer access into per-lane code: eight
+  // One store site in a loop (SwiftShader compiles each buffer access into per-lane code: sixteen
   // inlined copies cost it more compile time than this loop's dynamic indexing costs at run time).
-  let sums = array<vec4<f32>, 8>(a0, a1, a2, a3, b0, b1, b2, b3);
-  for (var i = 0u; i < 8u; i++) {
-    let c = c0 + 4u * (i / 4u);
-    if (c < u.c) { store_pixel(n, y, x0 + i % 4u, c, sums[i]); }
+  let sums = array<vec4<f32>, 16>(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7);
+  for (var i = 0u; i < 2u * PX; i++) {
+    let half = i / PX;      // 0: channels c0.., 1: c0 + 4..
+    let px = i - half * PX;
+    let c = c0 + 4u * half;
+    if (c < u.c) { store_pixel(n, y, x0 + px, c, sums[8u * half + px]); }
   }
 }

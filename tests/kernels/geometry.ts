@@ -26,6 +26,10 @@ export const CASES: Case[] = [
   { n: 1, h: 3, w: 13, c: 9, fh: 1, fw: 3, s: [1, 3], p: [2, 0, 2, 1] },    // padding 2 around 1×3
   { n: 2, h: 12, w: 7, c: 3, fh: 4, fw: 3, s: [3, 1], p: [1, 1, 2, 1] },
   { n: 3, h: 16, w: 15, c: 8, fh: 3, fw: 3, s: [1, 1], p: [1, 1, 1, 1] },   // a typical 'same' layer
+  { n: 1, h: 4, w: 9, c: 2, fh: 2, fw: 2, s: [1, 1], p: [0, 0, 0, 0] },
+  { n: 2, h: 5, w: 16, c: 8, fh: 3, fw: 3, s: [1, 1], p: [1, 1, 1, 1] },    // direct dx: 8 pixels a thread
+  { n: 1, h: 5, w: 10, c: 3, fh: 5, fw: 5, s: [1, 1], p: [2, 2, 2, 2] },
+  { n: 2, h: 6, w: 3, c: 9, fh: 3, fw: 2, s: [1, 2], p: [1, 0, 1, 1] },     // direct dx: 4 pixels a thread
 ];
 
 export function dims(k: Case): WindowDims {

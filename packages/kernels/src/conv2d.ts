@@ -77,6 +77,16 @@ export type ConvBackwardInputVariant = 'gemm' | 'direct';
 
 const directOk = (d: ConvDims, ...bufs: GPUBuffer[]) => d.outChannels % 4 === 0 && vec4Bindable(...bufs);
 
+/**
+ * conv_backward_input's pixels a thread (4 to 8): the most that waste fewest columns of a row of
+ * `width` (14 → 7, 16 → 8, 10 → 5). More pixels share each filter load among more outputs.
+ */
+export function pixelsPerThread(width: number): number {
+  let best = 8;
+  for (let px = 7; px >= 4; px--) if (Math.ceil(width / px) * px < Math.ceil(width / best) * best) best = px;
+  return best;
+}
+
 /** dx[N,H,W,Cin] = the gradient of conv2d with respect to its input, from dy and the filter. */
 export function conv2dBackwardInput(
   step: Step,
@@ -90,10 +100,12 @@ export function conv2dBackwardInput(
     needBytes(buf.dy, d.batch * d.outHeight * d.outWidth * d.outChannels, 'conv2dBackwardInput dy');
     needBytes(buf.filter, colCols(d) * d.outChannels, 'conv2dBackwardInput filter');
     needBytes(buf.dx, inputSize(d), 'conv2dBackwardInput dx');
-    const threads = d.batch * d.inHeight * Math.ceil(d.inWidth / 4) * Math.ceil(d.channels / 8);
+    const px = pixelsPerThread(d.inWidth);
+    const threads = d.batch * d.inHeight * Math.ceil(d.inWidth / px) * Math.ceil(d.channels / 8);
     step.dispatch(CONV_KERNELS.backwardInput, {
       buffers: [buf.dy, buf.filter, buf.dx],
       uniforms: windowUniforms(d, 'conv2dBackwardInput', d.outChannels),
+      constants: { PX: px },
       workgroups: groupsFor(threads, 64),
     });
     return;
