@@ -30,11 +30,18 @@ fn quiet_nan(runtime_zero: u32) -> f32 {
   return bitcast<f32>(0x7fc00000u | runtime_zero);
 }
 
-// The 4 floats that start `s` floats into `lo`, continuing into `hi` (s in 0..3): a row of a matrix
-// whose rows are not vec4-aligned, read as vec4s (gemm_reg and gemm_tex_thin with A_SHIFT).
+// The 4 floats that start `s` floats into `lo`, continuing into `hi` (s in 0..3).
 fn shifted(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
   let by1 = vec4<f32>(lo.yzw, hi.x);
   let by2 = vec4<f32>(lo.zw, hi.xy);
   let by3 = vec4<f32>(lo.w, hi.xyz);
   return select(select(select(by3, by2, s == 2u), by1, s == 1u), lo, s == 0u);
+}
+
+// Rows of a matrix that are not vec4-aligned, read as vec4s (gemm_reg and gemm_tex_thin with
+// A_SHIFT): column i of the result is row i's 4 floats starting shifts[i] floats into lo[i] and
+// continuing into hi[i].
+fn shifted_rows(lo: mat4x4<f32>, hi: mat4x4<f32>, shifts: vec4<u32>) -> mat4x4<f32> {
+  return mat4x4<f32>(shifted(lo[0], hi[0], shifts.x), shifted(lo[1], hi[1], shifts.y),
+                     shifted(lo[2], hi[2], shifts.z), shifted(lo[3], hi[3], shifts.w));
 }

@@ -299,8 +299,7 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     if (A_SHIFT != 0u) {
       av += vec4<u32>(1u);
       let hi = mat4x4<f32>(ra[av.x], ra[av.y], ra[av.z], ra[av.w]);
-      am = mat4x4<f32>(shifted(lo[0], hi[0], shifts.x), shifted(lo[1], hi[1], shifts.y),
-                       shifted(lo[2], hi[2], shifts.z), shifted(lo[3], hi[3], shifts.w));
+      am = shifted_rows(lo, hi, shifts);
       lo = hi;
     } else if (VEC_A_C && !TRANS_A_C) {
       am = mat4x4<f32>(ra[ao.x >> 2u], ra[ao.y >> 2u], ra[ao.z >> 2u], ra[ao.w >> 2u]);

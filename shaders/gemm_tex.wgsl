@@ -294,8 +294,7 @@ fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     if (A_SHIFT != 0u) {
       av += vec4<u32>(1u);
       let hi = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]);
-      am = mat4x4<f32>(shifted(lo[0], hi[0], shifts.x), shifted(lo[1], hi[1], shifts.y),
-                       shifted(lo[2], hi[2], shifts.z), shifted(lo[3], hi[3], shifts.w));
+      am = shifted_rows(lo, hi, shifts);
       lo = hi;
     } else {
       am = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]);
