@@ -1,9 +1,11 @@
 // gemm_tex.wgsl: C[M,N] = op(A)·op(B) (+ bias[N]), then an activation, with op(A) and op(B) read
 // from rgba32float textures: the 'tex' variant of packages/kernels/src/gemm.ts.
-// Why textures: SwiftShader runs four invocations as the lanes of one SIMD register, and a storage
-// buffer load at a computed index costs it a branch and a scalar load per lane, whatever the
-// layout. A texel fetch brings four floats per lane without those branches. With 16×16 outputs a
-// thread, the product runs about twice as fast there as gemm_reg's buffer loads (1024³ in Dawn).
+// Why: SwiftShader runs four invocations as the lanes of one SIMD register, and any load at a
+// computed index costs it per-lane work, so loads, not multiply-adds, bound its GEMMs. A packed
+// texture gives every operand aligned, zero-padded quads of 4 floats (one fetch per lane, about
+// what a vec4 storage load costs there: measured alike in Chromium), and 16×16 outputs a thread
+// need 32 fetches per 1024 multiply-adds where gemm_reg's 4×4 need 8 loads per 64: about twice as
+// fast (1024³ in Dawn).
 // Packing costs O(MK + KN), so op(A) is packed only where each of its elements is used often
 // enough (see A_BUF); hardware adapters keep the buffer variants (the runtime's tuning chooses).
 // Lowered to by: gemm() (packages/kernels/src/gemm.ts) with variant 'tex', the default on software
