@@ -17,7 +17,7 @@ export const GEMM_SPLIT_REDUCE = defineKernel('gemm', 'gemm_split_reduce', BINDI
 export const GEMM_PACK = defineKernel('gemm_tex', 'gemm_pack', ['read', 'storage-texture', 'uniform']);
 const TEX_BINDINGS = ['texture', 'texture', 'read', 'write', 'uniform', 'read'] as const;
 export const GEMM_TEX = defineKernel('gemm_tex', 'gemm_tex', TEX_BINDINGS);
-/** The 'tex' variant's path for N <= 8 (see thinPays). */
+/** The 'tex' variant's path for 4 < N <= 8 (see thinPays). */
 export const GEMM_TEX_THIN = defineKernel('gemm_tex', 'gemm_tex_thin', TEX_BINDINGS);
 
 export type Activation = 'none' | 'relu';
