@@ -260,13 +260,13 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 // ---- gemm_tex_thin: few columns (4 < N <= 8) ------------------------------------------------------
 // For the im2col GEMMs of a first convolution layer: many rows (batch·H·W), a short K (F·F·C) and
 // few filters. gemm_tex's 16×16 block a thread would waste half its work or more there, and
-// gemm_reg's 4×4 blocks load B from a buffer (a branch and a scalar load per lane and float) once
-// per 16 outputs. Here a thread owns 4 rows × 8 columns: its A rows are read once from abuf (4 vec4
-// loads a step of 4 k) and B from its packed texture (8 texel fetches a step); about 1.5× faster
-// than gemm_reg on LeNet's conv1 in Chromium on SwiftShader.
-// Bindings as gemm_tex: ta unused; abuf holds A as [M, lda], untransposed (never A_TRANS); tb as
-// packed by gemm_pack. TexParams: m, n, k4, flags, fold_b, n4 (2), k, lda4 (the rest unused;
-// no split-K: gemm.ts routes here only GEMMs with rows enough to fill the device).
+// gemm_reg's 4×4 blocks read every A row twice (N = 8 is two column quads) and load B once per 16
+// outputs. Here a thread owns 4 rows × 8 columns: its A rows are read once from abuf (4 vec4 loads
+// a step of 4 k) and B from its packed texture (8 texel fetches a step); about 1.5× faster than
+// gemm_reg on LeNet's conv1 in Chromium on SwiftShader.
+// Bindings as gemm_tex: ta unused; abuf holds A as [M, lda], untransposed; tb as packed by
+// gemm_pack. TexParams: m, n, k4, flags, fold_b, n4 (2), k, lda4, splits (1: no split-K, gemm.ts
+// routes here only GEMMs with rows enough to fill the device); the rest unused.
 // Override A_SHIFT: lda % 4 (lda = 4·lda4 + A_SHIFT). With A_SHIFT != 0, row i of a 4-row block
 // (blocks start at rows that are multiples of 4) begins (i·A_SHIFT) % 4 floats into a vec4, and its
 // 4 k of a step come from two neighbouring vec4s, one carried over from the previous step.
