@@ -118,10 +118,15 @@ fn a_quad_buf(q: RowQuad, k4: i32) -> mat4x4<f32> {
                         select(vec4<f32>(0.0), abuf[min(k0 + 3u, last) * tu.lda4 + col], k0 + 3u < tu.k));
     return transpose(v);
   }
-  let valid = vec4<u32>(k0) + lane < vec4<u32>(tu.k);
   let rows = vec4<u32>(q.y) * tu.lda4 + vec4<u32>(u32(k4));
-  return mat4x4<f32>(select(vec4<f32>(0.0), abuf[rows.x], valid), select(vec4<f32>(0.0), abuf[rows.y], valid),
-                     select(vec4<f32>(0.0), abuf[rows.z], valid), select(vec4<f32>(0.0), abuf[rows.w], valid));
+  return zero_past_k(mat4x4<f32>(abuf[rows.x], abuf[rows.y], abuf[rows.z], abuf[rows.w]), u32(k4));
+}
+
+// Rows of op(A) over the 4 k of texel k4 (as the columns of `a`), with the k past K zeroed.
+fn zero_past_k(a: mat4x4<f32>, k4: u32) -> mat4x4<f32> {
+  let valid = vec4<u32>(4u * k4) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(tu.k);
+  let z = vec4<f32>(0.0);
+  return mat4x4<f32>(select(z, a[0], valid), select(z, a[1], valid), select(z, a[2], valid), select(z, a[3], valid));
 }
 
 // op(A) rows q.x..q.w at k texel k4, as the columns of a matrix.
@@ -265,8 +270,8 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 // a step of 4 k) and B from its packed texture (8 texel fetches a step); about 1.5× faster than
 // gemm_reg on LeNet's conv1 in Chromium on SwiftShader.
 // Bindings as gemm_tex: ta unused; abuf holds A as [M, lda], untransposed; tb as packed by
-// gemm_pack. TexParams: m, n, k4, flags, fold_b, n4 (2), k, lda4, splits (1: no split-K, gemm.ts
-// routes here only GEMMs with rows enough to fill the device); the rest unused.
+// gemm_pack. TexParams: m, n, k4, flags, fold_a (M), fold_b, n4 (2), k, lda4, splits (1: no
+// split-K, gemm.ts routes here only GEMMs with rows enough to fill the device); the rest unused.
 // Override A_SHIFT: lda % 4 (lda = 4·lda4 + A_SHIFT). With A_SHIFT != 0, row i of a 4-row block
 // (blocks start at rows that are multiples of 4) begins (i·A_SHIFT) % 4 floats into a vec4, and its
 // 4 k of a step come from two neighbouring vec4s, one carried over from the previous step.
@@ -279,9 +284,10 @@ fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
                  @builtin(local_invocation_index) li: u32) {
   let row = (linear_workgroup(wid, nwg) * TEX_THREADS + li) * 4u;
   if (row >= tu.m) { return; }
+  let rows = row_quad(row);
+  // With A_SHIFT: av, the vec4 holding each row's first float of the current step; lo, that vec4.
   let lane = vec4<u32>(0u, 1u, 2u, 3u);
   let shifts = (lane * A_SHIFT) & vec4<u32>(3u);
-  // av: the vec4 holding each row's first float of the current step.
   var av = ((vec4<u32>(row) + lane) * (4u * tu.lda4 + A_SHIFT)) >> vec4<u32>(2u);
   var lo = mat4x4<f32>();
   if (A_SHIFT != 0u) { lo = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]); }
@@ -296,15 +302,11 @@ fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     if (A_SHIFT != 0u) {
       av += vec4<u32>(1u);
       let hi = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]);
-      am = shifted_rows(lo, hi, shifts);
+      am = zero_past_k(shifted_rows(lo, hi, shifts), k4);
       lo = hi;
     } else {
-      am = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]);
-      av += vec4<u32>(1u);
+      am = a_quad_buf(rows, i32(k4));
     }
-    let valid = vec4<u32>(4u * k4) + lane < vec4<u32>(tu.k);
-    let z = vec4<f32>(0.0);
-    am = mat4x4<f32>(select(z, am[0], valid), select(z, am[1], valid), select(z, am[2], valid), select(z, am[3], valid));
     mma(&acc0, b_quad(bx, by), am);
     mma(&acc1, b_quad(bx + 1, by), am);
     by += 4;

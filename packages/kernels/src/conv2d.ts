@@ -81,7 +81,7 @@ const directOk = (d: ConvDims, ...bufs: GPUBuffer[]) => d.outChannels % 4 === 0 
  * conv_backward_input's pixels a thread (4 to 8): the most that waste fewest columns of a row of
  * `width` (14 → 7, 16 → 8, 10 → 5). More pixels share each filter load among more outputs.
  */
-export function pixelsPerThread(width: number): number {
+function pixelsPerThread(width: number): number {
   let best = 8;
   for (let px = 7; px >= 4; px--) if (Math.ceil(width / px) * px < Math.ceil(width / best) * best) best = px;
   return best;
