@@ -60,6 +60,11 @@ function convCases(rng: Rng): ConformanceCase[] {
     // k a multiple of 4: the input gradient takes the direct kernel (conv.wgsl) on webgpu.
     { n: 2, h: 7, w: 7, c: 8, k: 8, f: [5, 5], s: [1, 1], p: 2, bias: true, relu: true },
     { n: 3, h: 9, w: 10, c: 5, k: 12, f: [3, 2], s: [2, 3], p: [1, 0], bias: false, relu: false },
+    // ...with every width of its thread block (pixelsPerThread): 16 → 8, 6 → 6, 3 → 4 (7 → 7 and
+    // 10 → 5 above).
+    { n: 2, h: 5, w: 16, c: 3, k: 4, f: [3, 3], s: [1, 1], p: 1, bias: true, relu: false },
+    { n: 2, h: 6, w: 6, c: 9, k: 8, f: [3, 3], s: [1, 1], p: 'same', bias: false, relu: true },
+    { n: 1, h: 4, w: 3, c: 2, k: 4, f: [2, 2], s: [1, 1], p: 0, bias: false, relu: false },
   ];
   for (let i = 0; i < 10; i++) {
     const fh = 1 + rng.int(5);
