@@ -85,6 +85,15 @@ describe('gemm options', () => {
     await check({ m: 37, n: 45, k: 51, transA: true, tile: { wgX: 4, wgY: 8, tk: 4 }, variant: 'direct' });
     await check({ m: 3, n: 5, k: 0 }, true);  // empty sum: C = bias
   });
+
+  it('small GEMMs on the default route (on software adapters: direct, workgroups as wide as N)', async () => {
+    for (const n of [1, 3, 4, 5, 8, 10, 12, 13, 17]) {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        await check({ m: 64, n, k: 128, transA, transB });
+        await check({ m: 9, n, k: 7, transA, transB, activation: 'relu' }, true);
+      }
+    }
+  });
 });
 
 describe('gemm reg (vec4 paths and split-K)', () => {
@@ -226,3 +235,4 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     expect(entry(25, 8, 50176, { transA: true })).toBe('gemm_reg'); // conv1 dW
   });
 });
+
