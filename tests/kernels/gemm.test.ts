@@ -30,8 +30,7 @@ function reference(a: Float32Array, b: Float32Array, bias: Float32Array | undefi
 const lda = (d: GemmDims) => d.lda ?? (d.transA ? d.m : d.k);
 const ldb = (d: GemmDims) => d.ldb ?? (d.transB ? d.k : d.n);
 
-async function check(d: GemmDims, withBias = false) {
-  const { gpu } = ctx;
+async function check(d: GemmDims, withBias = false, gpu = ctx.gpu) {
   // Padding columns hold NaN: a kernel that read one would show it.
   const padded = (rows: number, len: number, ld: number) => {
     const values = rand(rows * ld);
@@ -236,3 +235,24 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
   });
 });
 
+describe('gemm_tex_thin with and without subgroup quads', () => {
+  const plain = useGpu({ subgroups: false });
+  // Rows that leave the last quad of threads partly past M (1001: 251 threads; 9: 3), padded rows.
+  const shapes: Array<[number, number, number, number]> = [[1001, 7, 25, 25], [4097, 8, 27, 28], [9, 5, 3, 3], [1029, 6, 61, 63], [13, 8, 4, 4]];
+
+  it('quads share B where the adapter has subgroups', async () => {
+    expect(ctx.gpu.subgroups).toBe(!!ctx.gpu.source?.adapter.features.has('subgroups'));
+    expect(plain.gpu.subgroups).toBe(false);
+    for (const [m, n, k, lda] of shapes) {
+      await check({ m, n, k, lda, variant: 'tex' }, true);
+      await check({ m, n, k, lda, variant: 'tex', activation: 'relu' });
+    }
+  });
+
+  it('each invocation fetches all of B without them', async () => {
+    for (const [m, n, k, lda] of shapes) {
+      await check({ m, n, k, lda, variant: 'tex' }, true, plain.gpu);
+      await check({ m, n, k, lda, variant: 'tex', activation: 'relu' }, false, plain.gpu);
+    }
+  });
+});

@@ -19,6 +19,8 @@ export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Node only: skip the hardware attempt and go straight to the software ICD. */
   forceSoftware?: boolean;
+  /** Request the 'subgroups' feature where the adapter has it, for kernels to use (default true). */
+  subgroups?: boolean;
 }
 
 export interface AcquiredDevice {
@@ -72,7 +74,8 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
     const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (typeof value === 'number') requiredLimits[name] = value;
   }
-  const device = await adapter.requestDevice({ requiredLimits, label: 'filtro' });
+  const requiredFeatures: GPUFeatureName[] = options.subgroups !== false && adapter.features.has('subgroups') ? ['subgroups'] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'filtro' });
   return { device, adapter, instance: found.instance, info: describe(adapter, found.backend, found.icd) };
 }
 

@@ -27,6 +27,8 @@ export class Gpu implements StepHost {
   readonly bindGroups: BindGroupCache;
   readonly gridLimit: number;
   readonly tuning: Tuning;
+  /** Whether kernels share loads across subgroup quads: the device has 'subgroups' and `options.subgroups` is not false. */
+  readonly subgroups: boolean;
   /** Set when the device is lost (or destroyed); every later call throws. */
   lost?: GPUDeviceLostInfo;
   private destroyed = false;
@@ -43,7 +45,8 @@ export class Gpu implements StepHost {
   ) {
     this.bindGroups = new BindGroupCache(device, this.counters);
     this.pool = new BufferPool(device, this.counters, options, (buffer) => this.bindGroups.forget(buffer));
-    this.pipelines = new PipelineCache(device, this.counters, shaderSources);
+    this.subgroups = options.subgroups !== false && device.features.has('subgroups');
+    this.pipelines = new PipelineCache(device, this.counters, shaderSources, this.subgroups);
     this.tuning = { gemmVariant: info.isSoftware ? 'tex' : 'tiled', ...options.tuning };
     this.gridLimit = Math.min(options.gridLimit ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension);
     void device.lost.then((info) => {
@@ -170,7 +173,7 @@ export class Gpu implements StepHost {
     this.bindGroups.clear();
     for (const b of this.scratchBuffers) b.destroy();
     this.scratchBuffers.length = 0;
-    for (const t of this.packTextures) t.destroy();
+    for (const t of this.packTextures) t?.destroy(); // slots are sparse: a runtime may use slot 1 only
     this.packTextures.length = 0;
     if (this.source) this.device.destroy();
   }

@@ -1,6 +1,7 @@
 // Compiled pipelines keyed by (family, entry, override constants). Each family compiles once into
-// a shader module (common.wgsl + <family>.wgsl). WGSL errors surface as an Error that names the
-// family and carries the compile log, with line numbers of the family's own file.
+// a shader module: a prelude (subgroups.wgsl on a device with the 'subgroups' feature, else
+// no_subgroups.wgsl), common.wgsl, then <family>.wgsl. WGSL errors surface as an Error that names
+// the family and carries the compile log, with line numbers of the file each line came from.
 
 import type { Counters } from './counters.js';
 import type { BindingKind, Constants, KernelDef } from './kernel.js';
@@ -14,6 +15,9 @@ export interface CachedPipeline {
   /** Set once `ready` has rejected. */
   error?: Error;
 }
+
+/** Files prepended to the families, not families themselves. */
+const PRELUDES = new Set(['subgroups', 'no_subgroups', 'common']);
 
 interface FamilyModule {
   module: GPUShaderModule;
@@ -32,13 +36,15 @@ export class PipelineCache {
     private readonly device: GPUDevice,
     private readonly counters: Counters,
     sources: Readonly<Record<string, string>>,
+    /** Whether the device has the 'subgroups' feature and kernels may use it (see subgroups.wgsl). */
+    readonly subgroups = false,
   ) {
     this.sources = { ...sources };
   }
 
-  /** Families with WGSL source available (excluding `common`). */
+  /** Families with WGSL source available (excluding the preludes). */
   families(): string[] {
-    return Object.keys(this.sources).filter((f) => f !== 'common').sort();
+    return Object.keys(this.sources).filter((f) => !PRELUDES.has(f)).sort();
   }
 
   /** Adds or replaces a family's source (a demo-only shader, or a broken one in a test). */
@@ -125,22 +131,18 @@ export class PipelineCache {
     if (source === undefined) {
       throw new Error(`filtro: no WGSL family "${family}" (known: ${this.families().join(', ')})`);
     }
-    const prefix = this.sources.common !== undefined && family !== 'common' ? `${this.sources.common}\n` : '';
-    const prefixLines = prefix ? prefix.split('\n').length - 1 : 0;
-    const code = prefix + source;
+    const files = PRELUDES.has(family) ? [family] : [this.subgroups ? 'subgroups' : 'no_subgroups', 'common', family];
+    const parts = files.filter((f) => this.sources[f] !== undefined).map((f) => ({ file: f, lines: this.sources[f].split('\n') }));
+    const code = parts.map((part) => part.lines.join('\n')).join('\n');
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ label: `${family}.wgsl`, code });
     const scope = this.device.popErrorScope();
     const checked = Promise.all([module.getCompilationInfo(), scope]).then(([info, err]) => {
       const errors = info.messages.filter((m) => m.type === 'error');
       if (errors.length === 0 && !err) return;
-      const lines = code.split('\n');
       const log = errors.map((m) => {
-        const where = m.lineNum > prefixLines
-          ? `${family}.wgsl:${m.lineNum - prefixLines}:${m.linePos}`
-          : `common.wgsl:${m.lineNum}:${m.linePos}`;
-        const text = lines[m.lineNum - 1] ?? '';
-        return `  ${where}: ${m.message}\n    ${text.trim()}`;
+        const at = locate(parts, m.lineNum);
+        return `  ${at.file}.wgsl:${at.line}:${m.linePos}: ${m.message}\n    ${at.text.trim()}`;
       });
       if (log.length === 0 && err) log.push(`  ${err.message}`);
       throw new Error(`filtro: WGSL compile error in shader family "${family}" (shaders/${family}.wgsl):\n${log.join('\n')}`);
@@ -170,6 +172,16 @@ export class PipelineCache {
     }
     return l;
   }
+}
+
+/** Which file, and which line of it, line `lineNum` (from 1) of the concatenated `parts` came from. */
+function locate(parts: ReadonlyArray<{ file: string; lines: string[] }>, lineNum: number): { file: string; line: number; text: string } {
+  let line = lineNum;
+  for (const part of parts) {
+    if (line <= part.lines.length) return { file: part.file, line, text: part.lines[line - 1] };
+    line -= part.lines.length;
+  }
+  return { file: parts[parts.length - 1].file, line, text: '' };
 }
 
 function numeric(constants: Constants): Record<string, number> {
