@@ -14,8 +14,12 @@
 //   vec4 serves 8 channels and a filter vec4 serves PX pixels (8 channels: 1.3× faster than 4 on
 //   SwiftShader for LeNet's conv2, C = 8; PX = 7 there, as W = 14: 1.4× faster than PX = 4). Needs
 //   K % 4 == 0 (dy and the filter as vec4s).
-// Overrides: WG, PX (see pixelsPerThread in kernels/src/conv2d.ts). Grid: one thread per (n, y,
-//   block of PX x, block of 8 channels), linear, channel blocks fastest.
+// With C <= 8 (ONE_BLOCK) every thread reads the same filter vec4s, so with QUADS (subgroups.wgsl)
+//   each invocation of a quad loads 2 of a step's 8 and takes the rest from its quad (1.15× faster
+//   for LeNet's conv2 in Chromium). The whole quad must then run every step together: rows the
+//   window misses are masked, not skipped, and invocations past the grid return only with their quad.
+// Overrides: WG, PX (see pixelsPerThread in kernels/src/conv2d.ts), ONE_BLOCK (C <= 8). Grid: one
+//   thread per (n, y, block of PX x, block of 8 channels), linear, channel blocks fastest.
 
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
@@ -31,9 +35,14 @@ struct Params {
 
 override WG: u32 = 64u;
 override PX: u32 = 4u;
+override ONE_BLOCK: bool = false;
+
+// Marks a dy row that the window misses.
+const NO_ROW = 0xffffffffu;
 
 // The dy pixel (n·Ho + oy)·Wo + ox that reaches input column x through filter column fw, or −1.
 fn source_pixel(row: u32, x: u32, fw: u32) -> i32 {
+  if (row == NO_ROW) { return -1; }
   let t = i32(x + u.pad_left) - i32(fw);
   if (t < 0 || (u32(t) % u.sw) != 0u) { return -1; }
   let ox = u32(t) / u.sw;
@@ -61,7 +70,10 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
   let blocks_c = (u.c + 7u) / 8u;
   let blocks_x = (u.w + PX - 1u) / PX;
   let t = linear_workgroup(wid, nwg) * WG + li;
-  if (t >= u.n * u.h * blocks_x * blocks_c) { return; }
+  let past_grid = t >= u.n * u.h * blocks_x * blocks_c;
+  if (quad_all(past_grid)) { return; }
+  let share = QUADS && ONE_BLOCK;
+  let me = quad_index(li);
   let c0 = (t % blocks_c) * 8u;
   let rest = t / blocks_c;
   let x0 = (rest % blocks_x) * PX;
@@ -83,10 +95,8 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
   var b4 = vec4<f32>(0.0); var b5 = vec4<f32>(0.0); var b6 = vec4<f32>(0.0); var b7 = vec4<f32>(0.0);
   for (var fh = 0u; fh < u.fh; fh++) {
     let ty = i32(y + u.pad_top) - i32(fh);
-    if (ty < 0 || (u32(ty) % u.sh) != 0u) { continue; }
-    let oy = u32(ty) / u.sh;
-    if (oy >= u.ho) { continue; }
-    let row = n * u.ho + oy;
+    let oy = u32(max(ty, 0)) / u.sh;
+    let row = select(NO_ROW, n * u.ho + oy, ty >= 0 && (u32(ty) % u.sh) == 0u && oy < u.ho);
     for (var fw = 0u; fw < u.fw; fw++) {
       let p0 = source_pixel(row, x0, fw);
       let p1 = source_pixel(row, x0 + 1u, fw);
@@ -98,8 +108,17 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
       let p7 = source_pixel(row, x0 + 7u, fw);
       let tap = (fh * u.fw + fw) * u.c * k4;
       for (var kc = 0u; kc < k4; kc++) {
-        let w = mat4x4<f32>(weights[tap + lo.x + kc], weights[tap + lo.y + kc], weights[tap + lo.z + kc], weights[tap + lo.w + kc]);
-        let v = mat4x4<f32>(weights[tap + hi.x + kc], weights[tap + hi.y + kc], weights[tap + hi.z + kc], weights[tap + hi.w + kc]);
+        var w: mat4x4<f32>;
+        var v: mat4x4<f32>;
+        if (share) {
+          let ws = quad_values(weights[tap + lo[me] + kc]);
+          let vs = quad_values(weights[tap + hi[me] + kc]);
+          w = mat4x4<f32>(ws[0], ws[1], ws[2], ws[3]);
+          v = mat4x4<f32>(vs[0], vs[1], vs[2], vs[3]);
+        } else {
+          w = mat4x4<f32>(weights[tap + lo.x + kc], weights[tap + lo.y + kc], weights[tap + lo.z + kc], weights[tap + lo.w + kc]);
+          v = mat4x4<f32>(weights[tap + hi.x + kc], weights[tap + hi.y + kc], weights[tap + hi.z + kc], weights[tap + hi.w + kc]);
+        }
         // d × w: d·w[j] for each of the channels j (w's columns).
         let d0 = dy_at(p0, kc, k4); a0 += d0 * w; b0 += d0 * v;
         let d1 = dy_at(p1, kc, k4); a1 += d1 * w; b1 += d1 * v;
@@ -114,6 +133,7 @@ fn conv_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
   }
   // One store site in a loop (SwiftShader compiles each buffer access into per-lane code: sixteen
   // inlined copies cost it more compile time than this loop's dynamic indexing costs at run time).
+  if (past_grid) { return; }
   let sums = array<vec4<f32>, 16>(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7);
   for (var i = 0u; i < 2u * PX; i++) {
     let half = i / PX;      // 0: channels c0.., 1: c0 + 4..

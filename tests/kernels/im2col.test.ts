@@ -11,6 +11,8 @@ import { CASES, dims, forEachTap, label } from './geometry.js';
 import { expectClose, random, readF32, run, useGpu } from './helpers.js';
 
 const ctx = useGpu();
+/** A runtime whose kernels take their paths without subgroup quads (ctx's share loads where the adapter has them). */
+const plain = useGpu({ subgroups: false });
 const rand = random(2);
 
 describe.each(['element', 'rows'] as const)('im2col %s', (variant) => {
@@ -77,10 +79,11 @@ describe.each(['element', 'rows'] as const)('im2col %s, padded rows', (variant) 
   });
 });
 
-// dx by either variant: 'direct' (conv.wgsl) where K % 4 == 0, else it falls back to gemm + col2im.
-describe.each(['gemm', 'direct'] as const)('conv2d (im2col + gemm), dx by %s', (dxVariant) => {
+// dx by either variant: 'direct' (conv.wgsl) where K % 4 == 0, else it falls back to gemm + col2im;
+// 'direct' also without subgroups (conv_backward_input shares filter loads across quads for C <= 8).
+describe.each([['gemm', 'ctx'], ['direct', 'ctx'], ['direct', 'plain']] as const)('conv2d (im2col + gemm), dx by %s, runtime %s', (dxVariant, runtime) => {
   it.each(CASES.map((k, i) => [label(k), k, i] as const))('forward and backward: %s', async (_, k, i) => {
-    const { gpu } = ctx;
+    const { gpu } = runtime === 'ctx' ? ctx : plain;
     const K = [4, 5, 8, 3, 12, 1][i % 6];
     const d: ConvDims = { ...dims(k), outChannels: K, activation: i % 3 === 0 ? 'relu' : 'none' };
     const outLen = d.batch * d.outHeight * d.outWidth * K;

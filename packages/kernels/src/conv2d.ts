@@ -105,7 +105,7 @@ export function conv2dBackwardInput(
     step.dispatch(CONV_KERNELS.backwardInput, {
       buffers: [buf.dy, buf.filter, buf.dx],
       uniforms: windowUniforms(d, 'conv2dBackwardInput', d.outChannels),
-      constants: { PX: px },
+      constants: { PX: px, ONE_BLOCK: d.channels <= 8 },
       workgroups: groupsFor(threads, 64),
     });
     return;
