@@ -188,8 +188,8 @@ export function runConfig(params: URLSearchParams): RunConfig {
   // Quick: the cold starts the targets need (filtro webgpu vs jax-js webgpu) and the cheap ones.
   const coldQuick: BackendId[] = coldAll.filter((b) => ['filtro-webgpu', 'filtro-cpu', 'jax-webgpu', 'convnetjs'].includes(b));
   const base = quick
-    ? { quick, warmups: 1, minRuns: 1, maxRuns: 5, budgetMs: 2000, slowRunMs: 1000, targetSampleMs: 25, maxReps: 8, cellTimeoutMs: 120_000, coldTimeoutMs: 90_000, hostSamples: 8, hostBudgetMs: 6000, backends, coldBackends: coldQuick, rows }
-    : { quick, warmups: 1, minRuns: 3, maxRuns: 9, budgetMs: 20_000, slowRunMs: 30_000, targetSampleMs: 100, maxReps: 32, cellTimeoutMs: 300_000, coldTimeoutMs: 120_000, hostSamples: 20, hostBudgetMs: 15_000, backends, coldBackends: coldAll, rows };
+    ? { quick, warmups: 1, minRuns: 1, maxRuns: 5, budgetMs: 2000, slowRunMs: 1000, targetSampleMs: 25, maxReps: 64, cellTimeoutMs: 120_000, coldTimeoutMs: 90_000, hostSamples: 8, hostBudgetMs: 6000, backends, coldBackends: coldQuick, rows }
+    : { quick, warmups: 1, minRuns: 3, maxRuns: 9, budgetMs: 20_000, slowRunMs: 30_000, targetSampleMs: 100, maxReps: 256, cellTimeoutMs: 300_000, coldTimeoutMs: 120_000, hostSamples: 20, hostBudgetMs: 15_000, backends, coldBackends: coldAll, rows };
   // ?timeout=SECONDS: a shorter (or longer) limit per cell, e.g. to try the timeout path.
   const timeout = Number(params.get('timeout'));
   return timeout > 0 ? { ...base, cellTimeoutMs: timeout * 1000 } : base;

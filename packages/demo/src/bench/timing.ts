@@ -1,5 +1,6 @@
 // Timing: the first run apart (it compiles), optional warm-ups, then timed runs; short operations
-// repeat inside a run so that a run lasts long enough to time; median with min and max.
+// repeat inside a run so that a run lasts long enough to time (how many times: sized from a warm
+// run, then refined from a run of that many); median with min and max.
 import type { RunConfig } from './config.ts';
 
 export interface Timing {
@@ -64,7 +65,16 @@ export async function measure(run: (reps: number) => Promise<void>, cfg: RunConf
     await run(1);
     warmMs = performance.now() - t;
   }
-  const reps = Math.max(1, Math.min(cfg.maxReps, Math.ceil(cfg.targetSampleMs / Math.max(warmMs, 0.01))));
+  const repsFor = (msPerRep: number) => Math.max(1, Math.min(cfg.maxReps, Math.ceil(cfg.targetSampleMs / Math.max(msPerRep, 0.01))));
+  let reps = repsFor(warmMs);
+  // A run ends with a readback round trip (every library's): sized from a run of one, a
+  // sub-millisecond op would be timed mostly by that. One run of the first estimate refines it.
+  if (reps > 1) {
+    await yieldToBrowser();
+    t = performance.now();
+    await run(reps);
+    reps = repsFor((performance.now() - t) / reps);
+  }
   // Timed runs: at least minRuns, then more while the budget lasts (estimated from the last run, not
   // from the first, which includes compilation), up to maxRuns.
   const samplesMs: number[] = [];
