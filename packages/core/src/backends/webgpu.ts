@@ -36,7 +36,7 @@ export class WebgpuBackend implements Backend {
     const kind = a.isSoftware ? 'software' : 'hardware';
     return {
       name: 'webgpu',
-      description: `webgpu (${a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown adapter'}, ${kind}, ${a.backend})`,
+      description: `webgpu (${a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown adapter'}, ${kind}, ${a.backend}${this.gpu.subgroups ? ', subgroups' : ''})`,
       adapter: { vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description, isSoftware: a.isSoftware },
     };
   }
