@@ -18,7 +18,7 @@
 // Gate (override GATED): the update runs only where gate[0] == −1 (the finite check's verdict, see
 //   finite.wgsl); otherwise p and the state are left as they are. Without GATED the gate binding
 //   is a placeholder and never decides anything.
-// Overrides: WG, GATED. Grid: one thread per parameter, linear.
+// Overrides: WG, GATED. Grid: one thread per PER_THREAD consecutive parameters, linear.
 
 struct SgdParams { n: u32, momentum: f32, weight_decay: f32, _pad: u32 }
 struct AdamParams { n: u32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, _pad0: u32, _pad1: u32, _pad2: u32 }
@@ -36,6 +36,15 @@ override GATED: bool = false;
 @group(0) @binding(5) var<uniform> sgdm_u: SgdParams;
 @group(0) @binding(6) var<uniform> adam_u: AdamParams;
 
+// Parameters a thread updates: its gate, hyper and uniform loads then serve 4 (Adam on LeNet's
+// dense1 weights: 1.6× faster than one a thread on SwiftShader). Keep in step with optim.ts.
+const PER_THREAD = 4u;
+
+// The first parameter of this thread.
+fn first_param(wid: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
+  return (linear_workgroup(wid, nwg) * WG + li) * PER_THREAD;
+}
+
 // True when the gate holds this update back (every thread reads the same word).
 fn held() -> bool {
   return GATED && gate[0] != -1;
@@ -44,35 +53,44 @@ fn held() -> bool {
 @compute @workgroup_size(WG)
 fn sgd_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) li: u32) {
-  let i = linear_workgroup(wid, nwg) * WG + li;
-  if (i >= sgd_u.n || held()) { return; }
-  let grad = g[i] + sgd_u.weight_decay * p[i];
-  p[i] -= hyper[0] * grad;
+  let i0 = first_param(wid, nwg, li);
+  if (i0 >= sgd_u.n || held()) { return; }
+  let lr = hyper[0];
+  for (var i = i0; i < min(i0 + PER_THREAD, sgd_u.n); i++) {
+    let grad = g[i] + sgd_u.weight_decay * p[i];
+    p[i] -= lr * grad;
+  }
 }
 
 @compute @workgroup_size(WG)
 fn sgd_momentum_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) li: u32) {
-  let i = linear_workgroup(wid, nwg) * WG + li;
-  if (i >= sgdm_u.n || held()) { return; }
-  let grad = g[i] + sgdm_u.weight_decay * p[i];
-  let v = sgdm_u.momentum * state0[i] + grad;
-  state0[i] = v;
-  p[i] -= hyper[0] * v;
+  let i0 = first_param(wid, nwg, li);
+  if (i0 >= sgdm_u.n || held()) { return; }
+  let lr = hyper[0];
+  for (var i = i0; i < min(i0 + PER_THREAD, sgdm_u.n); i++) {
+    let grad = g[i] + sgdm_u.weight_decay * p[i];
+    let v = sgdm_u.momentum * state0[i] + grad;
+    state0[i] = v;
+    p[i] -= lr * v;
+  }
 }
 
 @compute @workgroup_size(WG)
 fn adam_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) li: u32) {
-  let i = linear_workgroup(wid, nwg) * WG + li;
+  let i0 = first_param(wid, nwg, li);
   let u = adam_u;
-  if (i >= u.n || held()) { return; }
-  let grad = g[i] + u.weight_decay * p[i];
-  let m = u.beta1 * state0[i] + (1.0 - u.beta1) * grad;
-  let v = u.beta2 * state1[i] + (1.0 - u.beta2) * grad * grad;
-  state0[i] = m;
-  state1[i] = v;
-  let m_hat = m / hyper[1];
-  let v_hat = v / hyper[2];
-  p[i] -= hyper[0] * m_hat / (sqrt(v_hat) + u.eps);
+  if (i0 >= u.n || held()) { return; }
+  let lr = hyper[0];
+  let c1 = hyper[1];
+  let c2 = hyper[2];
+  for (var i = i0; i < min(i0 + PER_THREAD, u.n); i++) {
+    let grad = g[i] + u.weight_decay * p[i];
+    let m = u.beta1 * state0[i] + (1.0 - u.beta1) * grad;
+    let v = u.beta2 * state1[i] + (1.0 - u.beta2) * grad * grad;
+    state0[i] = m;
+    state1[i] = v;
+    p[i] -= lr * (m / c1) / (sqrt(v / c2) + u.eps);
+  }
 }

@@ -10,6 +10,8 @@ import { defineKernel } from './kernel.js';
 import { uniforms } from './uniforms.js';
 
 const WG = 64;
+/** Parameters a thread updates: PER_THREAD in optim.wgsl. */
+const PER_THREAD = 4;
 export const OPTIM_KERNELS = {
   sgd: defineKernel('optim', 'sgd_step', ['write', 'read', 'read', 'read', 'uniform']),
   sgdMomentum: defineKernel('optim', 'sgd_momentum_step', ['write', 'read', 'read', 'read', 'write', 'uniform']),
@@ -46,7 +48,7 @@ export function sgdStep(
   const u = uniforms().u32(d.n).f32(momentum, d.weightDecay ?? 0).bytes();
   const gate = gating(step, buf.gate, 'sgdStep');
   if (momentum === 0) {
-    step.dispatch(OPTIM_KERNELS.sgd, { buffers: [buf.param, buf.grad, gate.buffer, buf.hyper], uniforms: u, constants: gate.constants, workgroups: groupsFor(d.n, WG) });
+    step.dispatch(OPTIM_KERNELS.sgd, { buffers: [buf.param, buf.grad, gate.buffer, buf.hyper], uniforms: u, constants: gate.constants, workgroups: groupsFor(Math.ceil(d.n / PER_THREAD), WG) });
     return;
   }
   if (!buf.velocity) throw new Error('filtro: sgdStep with momentum needs a velocity buffer (zeroed at start)');
@@ -55,7 +57,7 @@ export function sgdStep(
     buffers: [buf.param, buf.grad, gate.buffer, buf.hyper, buf.velocity],
     uniforms: u,
     constants: gate.constants,
-    workgroups: groupsFor(d.n, WG),
+    workgroups: groupsFor(Math.ceil(d.n / PER_THREAD), WG),
   });
 }
 
@@ -89,6 +91,6 @@ export function adamStep(
       .u32(d.n)
       .f32(d.beta1 ?? 0.9, d.beta2 ?? 0.999, d.eps ?? 1e-8, d.weightDecay ?? 0)
       .bytes(),
-    workgroups: groupsFor(d.n, WG),
+    workgroups: groupsFor(Math.ceil(d.n / PER_THREAD), WG),
   });
 }
