@@ -11,8 +11,8 @@
 // Lowered to by: gemm() (packages/kernels/src/gemm.ts) with variant 'tex', the default on software
 // adapters for GEMMs of at least 2^26 multiply-adds (large matmuls and dense layers, the im2col
 // GEMMs of wide convolutions, forward and dW), and from 2^22 for plain ones (op(A) untransposed
-// from its buffer, N >= 16: LeNet's conv2 forward, dense1 forward and dX), and through
-// gemm_tex_thin (below) for 4 < N <= 8 over many rows (LeNet's conv1 forward). A gemm_tex pipeline
+// from its buffer, N > 16: LeNet's dense1 forward and dX), and through gemm_tex_thin (below) for
+// 4 < N <= 16 over many rows (LeNet's conv1 and conv2 forward). A gemm_tex pipeline
 // takes SwiftShader about 0.3 s to compile, so the other small GEMMs keep 'reg' and 'direct'.
 //
 // Packed layout (written by gemm_pack, read by gemm_tex): a matrix X with `rows` rows and `cols`
@@ -262,17 +262,20 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
 }
 
-// ---- gemm_tex_thin: few columns (4 < N <= 8) ------------------------------------------------------
-// For the im2col GEMMs of a first convolution layer: many rows (batch·H·W), a short K (F·F·C) and
-// few filters. gemm_tex's 16×16 block a thread would waste half its work or more there, and
-// gemm_reg's 4×4 blocks read every A row twice (N = 8 is two column quads) and load B once per 16
-// outputs. Here a thread owns 4 rows × 8 columns: its A rows are read once from abuf (4 vec4 loads
-// a step of 4 k) and B from its packed texture (8 texel fetches a step); about 1.5× faster than
-// gemm_reg on LeNet's conv1 in Chromium on SwiftShader. Every thread reads the same B: with QUADS
-// (subgroups.wgsl) each of a quad's 4 invocations fetches one of the step's 4 B rows and takes the
-// others from the quad, 2 fetches a step instead of 8 (1.2-1.3× faster again on LeNet's conv1).
+// ---- gemm_tex_thin: few columns (4 < N <= 16) -----------------------------------------------------
+// For the im2col GEMMs of convolutions with few filters: many rows (batch·H·W), a short K (F·F·C)
+// and N <= 16. gemm_tex's 16×16 block a thread would waste half its work or more at N <= 8 and
+// reads A's rows 16 at a time; gemm_reg's 4×4 blocks read every A row once per column quad and
+// load B once per 16 outputs. Here a thread owns 4 rows × NQ column quads (NQ = ceil(N / 4), an
+// override): its A rows are read once from abuf (4 vec4 loads a step of 4 k) and B from its
+// packed texture (4·NQ texel fetches a step). In Chromium on SwiftShader: about 1.5× faster than
+// gemm_reg on LeNet's conv1 (N = 8), 1.3-1.5× faster than gemm_tex on its conv2 (N = 16). Every
+// thread reads the same B: with QUADS (subgroups.wgsl) each of a quad's 4 invocations fetches one
+// of the step's 4 B rows and takes the others from the quad, NQ fetches a step instead of 4·NQ
+// (1.2-1.3× faster again on LeNet's conv1). NQ is an override because as a uniform (one pipeline
+// for conv1 and conv2) the branches on it in the K loop made both 1.4-2× slower.
 // Bindings as gemm_tex: ta unused; abuf holds A as [M, lda], untransposed; tb as packed by
-// gemm_pack. TexParams: m, n, k4, flags, fold_a (M), fold_b, n4 (2), k, lda4, splits (1: no
+// gemm_pack. TexParams: m, n, k4, flags, fold_a (M), fold_b, n4 (NQ), k, lda4, splits (1: no
 // split-K, gemm.ts routes here only GEMMs with rows enough to fill the device); the rest unused.
 // Override A_SHIFT: lda % 4 (lda = 4·lda4 + A_SHIFT). With A_SHIFT != 0, row i of a 4-row block
 // (blocks start at rows that are multiples of 4) begins (i·A_SHIFT) % 4 floats into a vec4, and its
@@ -281,6 +284,14 @@ fn gemm_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 // early only where the whole quad would, as sharing needs all 4); k past K reads as zero.
 // Grid: ceil(M / (4·TEX_THREADS)) workgroups, linear.
 override A_SHIFT: u32 = 0u;
+override NQ: u32 = 2u;
+
+// B rows y..y+3 at texel x: with QUADS the calling quad's lane `me` fetches row y + me for all 4.
+fn thin_b(x: i32, y: i32, me: i32) -> mat4x4<f32> {
+  if (!QUADS) { return b_quad(x, y); }
+  let b = quad_values(textureLoad(tb, vec2<i32>(x, y + me), 0));
+  return mat4x4<f32>(b[0], b[1], b[2], b[3]);
+}
 
 @compute @workgroup_size(TEX_THREADS)
 fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -298,6 +309,8 @@ fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   if (A_SHIFT != 0u) { lo = mat4x4<f32>(abuf[av.x], abuf[av.y], abuf[av.z], abuf[av.w]); }
   var acc0: mat4x4<f32>; // column i: row i of the block over columns 0..3
   var acc1: mat4x4<f32>; // ... over columns 4..7
+  var acc2: mat4x4<f32>; // ... over columns 8..11 (NQ > 2)
+  var acc3: mat4x4<f32>; // ... over columns 12..15 (NQ > 3)
   var by = 0;
   var bx = 0;
   let fold_b = i32(tu.fold_b);
@@ -312,23 +325,18 @@ fn gemm_tex_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     } else {
       am = a_quad_buf(rows, i32(k4));
     }
-    if (QUADS) {
-      let b0 = quad_values(textureLoad(tb, vec2<i32>(bx, by + me), 0));
-      let b1 = quad_values(textureLoad(tb, vec2<i32>(bx + 1, by + me), 0));
-      mma(&acc0, mat4x4<f32>(b0[0], b0[1], b0[2], b0[3]), am);
-      mma(&acc1, mat4x4<f32>(b1[0], b1[1], b1[2], b1[3]), am);
-    } else {
-      mma(&acc0, b_quad(bx, by), am);
-      mma(&acc1, b_quad(bx + 1, by), am);
-    }
+    mma(&acc0, thin_b(bx, by, me), am);
+    mma(&acc1, thin_b(bx + 1, by, me), am);
+    if (NQ > 2u) { mma(&acc2, thin_b(bx + 2, by, me), am); }
+    if (NQ > 3u) { mma(&acc3, thin_b(bx + 3, by, me), am); }
     by += 4;
     let wrap = by >= fold_b;
     bx = select(bx, bx + n4, wrap);
     by = select(by, 0, wrap);
   }
   if (past_m) { return; }
-  let blocks = array<mat4x4<f32>, 2>(acc0, acc1);
-  for (var q = 0u; q < 2u; q++) {
+  let blocks = array<mat4x4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var q = 0u; q < NQ; q++) {
     let add = tex_bias(4u * q);
     for (var i = 0u; i < 4u; i++) { tex_store(row + i, 4u * q, blocks[q][i] + add, 0u); }
   }

@@ -124,6 +124,7 @@ describe('gemm reg (vec4 paths and split-K)', () => {
 describe('gemm tex (packing, folds, split-K, shared textures)', () => {
   const shapes: Array<[number, number, number]> = [
     [4, 4, 4], [16, 16, 16], [25, 8, 1000], [200, 16, 2052], [64, 128, 784], [33, 12, 64], [5, 9, 2000], [1, 300, 7], [70, 3, 5],
+    [40, 20, 3001], // untransposed A, N > 16 (gemm_tex_thin takes 4 < N <= 16): automatic splits in gemm_tex
   ];
   for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
     it(`transA=${transA} transB=${transB}, automatic and forced splits`, async () => {
@@ -199,21 +200,22 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     };
     if (gpu.tuning.gemmVariant !== 'tex') return expect(packsA(1024, 1024, 64)).toBeUndefined();
     expect(packsA(1024, 1024, 64)).toBe(true);          // MN/(M+N) = 512 uses of each A element
-    expect(packsA(8192, 16, 512)).toBe(false);          // 16 uses: A read from its buffer
-    expect(packsA(8192, 16, 513)).toBe(true);           // rows of A not vec4-aligned
+    expect(packsA(8192, 32, 512)).toBe(false);          // 32 uses: A read from its buffer
+    expect(packsA(8192, 32, 513)).toBe(true);           // rows of A not vec4-aligned
     expect(packsA(512, 16, 8192, true)).toBe(false);    // a dW: colsᵀ read as vec4 rows
     // Below 2^26, only untransposed aligned A over at least 16 columns, from 2^22 (one pipeline):
-    expect(packsA(12544, 16, 200)).toBe(false);         // LeNet conv2 forward (40M)
+    expect(packsA(4096, 32, 200)).toBe(false);          // 26M
     expect(packsA(64, 128, 784)).toBe(false);           // LeNet dense1 forward (6.4M)
     expect(packsA(200, 16, 12544, true)).toBeUndefined(); // conv2 dW: 'reg'
     expect(packsA(50176, 8, 28)).toBeUndefined();       // conv1 forward: N = 8, gemm_tex_thin (below)
+    expect(packsA(12544, 16, 200)).toBeUndefined();     // conv2 forward: N = 16, gemm_tex_thin
     expect(packsA(4096, 16, 257)).toBeUndefined();      // unaligned A would need packing
     expect(packsA(64, 16, 2048)).toBeUndefined();       // 2M multiply-adds
   });
 
-  it('the default variant: gemm_tex_thin for 4 < N <= 8 over rows enough to fill the device', async () => {
+  it('the default variant: gemm_tex_thin for 4 < N <= 16 over rows enough to fill the device', async () => {
     const { gpu } = ctx;
-    /** The GEMM entry point a default-variant gemm takes, and its A_SHIFT. */
+    /** The GEMM entry point a default-variant gemm takes, and its A_SHIFT and NQ. */
     const entry = (m: number, n: number, k: number, extra: Partial<GemmDims> = {}) => {
       const lda = extra.lda ?? k;
       const [a, b, c] = [m * lda, k * n, m * n].map((len) => gpu.buffer(Math.ceil(len / 4) * 16));
@@ -222,15 +224,17 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
       const p = step.pipelinesNeeded().find((x) => x.kernel.entry.startsWith('gemm_') && x.kernel.entry !== 'gemm_pack')!;
       step.discard();
       [a, b, c].forEach((buf) => gpu.release(buf));
-      return p.kernel.entry === 'gemm_tex_thin' ? `thin ${p.constants?.A_SHIFT}` : p.kernel.entry;
+      return p.kernel.entry === 'gemm_tex_thin' ? `thin ${p.constants?.A_SHIFT} ${p.constants?.NQ}` : p.kernel.entry;
     };
-    if (gpu.tuning.gemmVariant !== 'tex') return expect(entry(50176, 8, 25)).not.toBe('thin 1');
-    expect(entry(50176, 8, 25, { lda: 28 })).toBe('thin 0');  // LeNet conv1 forward (im2col rows padded)
-    expect(entry(50176, 8, 25)).toBe('thin 1');               // the bench's conv1 GEMM: rows not vec4-aligned
-    expect(entry(8192, 5, 27)).toBe('thin 3');
-    expect(entry(50176, 4, 25)).toBe('gemm_reg');             // N <= 4: half the thread's work wasted
-    expect(entry(50176, 10, 25)).toBe('gemm_reg');            // N > 8
-    expect(entry(7936, 8, 100)).toBe('gemm_reg');             // 31 workgroups of 256 rows: fewer than 32
+    if (gpu.tuning.gemmVariant !== 'tex') return expect(entry(50176, 8, 25)).not.toMatch(/thin/);
+    expect(entry(50176, 8, 25, { lda: 28 })).toBe('thin 0 2'); // LeNet conv1 forward (im2col rows padded)
+    expect(entry(50176, 8, 25)).toBe('thin 1 2');              // the bench's conv1 GEMM: rows not vec4-aligned
+    expect(entry(8192, 5, 27)).toBe('thin 3 2');
+    expect(entry(50176, 10, 25)).toBe('thin 1 3');
+    expect(entry(12544, 16, 200)).toBe('thin 0 4');            // LeNet conv2 forward
+    expect(entry(50176, 4, 25)).toBe('gemm_reg');              // N <= 4: half the thread's work wasted
+    expect(entry(50176, 17, 25)).toBe('gemm_reg');             // N > 16
+    expect(entry(7936, 8, 100)).toBe('gemm_reg');              // 31 workgroups of 256 rows: fewer than 32
     expect(entry(25, 8, 50176, { transA: true })).toBe('gemm_reg'); // conv1 dW
   });
 });
@@ -238,7 +242,11 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
 describe('gemm_tex_thin with and without subgroup quads', () => {
   const plain = useGpu({ subgroups: false });
   // Rows that leave the last quad of threads partly past M (1001: 251 threads; 9: 3), padded rows.
-  const shapes: Array<[number, number, number, number]> = [[1001, 7, 25, 25], [4097, 8, 27, 28], [9, 5, 3, 3], [1029, 6, 61, 63], [13, 8, 4, 4]];
+  // N from 5 to 16: 2, 3 and 4 column quads a thread.
+  const shapes: Array<[number, number, number, number]> = [
+    [1001, 7, 25, 25], [4097, 8, 27, 28], [9, 5, 3, 3], [1029, 6, 61, 63], [13, 8, 4, 4],
+    [1001, 12, 25, 25], [4097, 16, 27, 28], [9, 13, 3, 3], [1029, 10, 61, 63], [13, 16, 4, 4],
+  ];
 
   it('quads share B where the adapter has subgroups', async () => {
     expect(ctx.gpu.subgroups).toBe(!!ctx.gpu.source?.adapter.features.has('subgroups'));

@@ -42,7 +42,7 @@ export interface Tuning {
   gemmRegThreads?: number;
   /**
    * 'reg' gemm: split K while the output has fewer workgroups than this (default 32). Default-variant
-   * 'tex' gemms of 5 to 8 columns take gemm_tex_thin from this many workgroups of 256 rows.
+   * 'tex' gemms of 5 to 16 columns take gemm_tex_thin from this many workgroups of 256 rows.
    */
   gemmSplitTarget?: number;
   /** 'reg' gemm: the shortest K slice of a split (default 256). */

@@ -17,7 +17,7 @@ export const GEMM_SPLIT_REDUCE = defineKernel('gemm', 'gemm_split_reduce', BINDI
 export const GEMM_PACK = defineKernel('gemm_tex', 'gemm_pack', ['read', 'storage-texture', 'uniform']);
 const TEX_BINDINGS = ['texture', 'texture', 'read', 'write', 'uniform', 'read'] as const;
 export const GEMM_TEX = defineKernel('gemm_tex', 'gemm_tex', TEX_BINDINGS);
-/** The 'tex' variant's path for 4 < N <= 8 (see thinPays). */
+/** The 'tex' variant's path for 4 < N <= 16 (see thinPays). */
 export const GEMM_TEX_THIN = defineKernel('gemm_tex', 'gemm_tex_thin', TEX_BINDINGS);
 
 export type Activation = 'none' | 'relu';
@@ -95,7 +95,8 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   // multiply-adds only the plain case takes it: op(A) read untransposed from its own buffer, at
   // least 16 columns (a 16×16 block a thread wastes half its work on 8). Those GEMMs, forward
   // dense and im2col products and dense dX, share one pipeline and run 1.5-2× faster than 'reg'
-  // in Chromium (LeNet's conv2 and dense1); transposed-A ones (dW) gain little from it.
+  // in Chromium (measured on LeNet's conv2 and dense1;
+  // conv2's, N = 16, now takes gemm_tex_thin); transposed-A ones (dW) gain little from it.
   const plain = !d.transA && n >= 16 && lda % 4 === 0 && vec4Bindable(buf.a) && macs >= (step.tuning.gemmTexPlainMinMacs ?? 2 ** 22);
   const texPays = d.variant === 'tex' || plain || macs >= (step.tuning.gemmTexMinMacs ?? 2 ** 26);
   if (variant === 'tex' && thinPays(step, buf, d) && gemmTexThin(step, buf, d, lda, ldb)) return;
@@ -164,14 +165,15 @@ function regRows(quads: number, widest: number): number {
 }
 
 /**
- * Whether a 'tex' GEMM takes gemm_tex_thin (4×8 outputs a thread, no split-K): op(A) untransposed
- * from a vec4-bindable buffer, 4 < N <= 8, and (unless 'tex' was asked for) rows enough for
- * gemmSplitTarget workgroups, which leaves nothing for split-K to gain. An explicit `splits` or
- * `packA` asks for gemm_tex's 16×16 blocks. At N <= 4 half its work would be wasted: 'reg' ran
- * 1.7× faster there (50176×25×4 in Chromium).
+ * Whether a 'tex' GEMM takes gemm_tex_thin (4 rows × N rounded up to 4 columns a thread, no
+ * split-K): op(A) untransposed from a vec4-bindable buffer, 4 < N <= 16, and (unless 'tex' was
+ * asked for) rows enough for gemmSplitTarget workgroups, which leaves nothing for split-K to gain.
+ * An explicit `splits` or `packA` asks for gemm_tex's 16×16 blocks. At N <= 4 half its work would
+ * be wasted: 'reg' ran 1.7× faster there (50176×25×4 in Chromium). At N = 16 it ran 1.3-1.5×
+ * faster than gemm_tex (LeNet's conv2 forward, 12544×200×16), for one more pipeline to compile.
  */
 function thinPays(step: Step, buf: GemmBuffers, d: GemmDims): boolean {
-  if (d.transA || d.n <= 4 || d.n > 8 || d.splits !== undefined || d.packA !== undefined || !vec4Bindable(buf.a)) return false;
+  if (d.transA || d.n <= 4 || d.n > 16 || d.splits !== undefined || d.packA !== undefined || !vec4Bindable(buf.a)) return false;
   return d.variant === 'tex' || Math.ceil(d.m / (4 * TEX_THREADS)) >= (step.tuning.gemmSplitTarget ?? 32);
 }
 
@@ -216,7 +218,7 @@ function gemmTexThin(step: Step, buf: GemmBuffers, d: GemmDims, lda: number, ldb
   step.dispatch(GEMM_TEX_THIN, {
     buffers: [step.packTexture(2, 1, 1), b.tex, buf.bias ?? step.scratch(0), buf.c, buf.a],
     uniforms: params,
-    constants: { TEX_THREADS, A_SHIFT: lda % 4 },
+    constants: { TEX_THREADS, A_SHIFT: lda % 4, NQ: n4 },
     workgroups: Math.ceil(m / (4 * TEX_THREADS)),
   });
   return true;
