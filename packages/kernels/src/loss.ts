@@ -53,8 +53,8 @@ export function softmaxCrossEntropy(
   if (buf.dLoss) needBytes(buf.dLoss, 1, 'softmaxCrossEntropy dLoss');
   step.dispatch(d.labels === 'index' ? LOSS_KERNELS.xentIndex : LOSS_KERNELS.xentProb, {
     buffers: [buf.logits, buf.labels, buf.dLoss ?? step.scratch(0), buf.loss ?? step.scratch(1), buf.dLogits ?? step.scratch(2)],
-    uniforms: uniforms().u32(d.rows, d.cols).bytes(),
-    constants: { WRITE_LOSS: !!buf.loss, WRITE_GRAD: !!buf.dLogits, HAS_DLOSS: !!buf.dLoss },
+    // Params.flags: XENT_LOSS | XENT_GRAD | XENT_DLOSS in loss.wgsl.
+    uniforms: uniforms().u32(d.rows, d.cols, (buf.loss ? 1 : 0) | (buf.dLogits ? 2 : 0) | (buf.dLoss ? 4 : 0)).bytes(),
     workgroups: 1,
   });
 }
