@@ -25,7 +25,7 @@ describe('foldGrid', () => {
 });
 
 describe('folded dispatches (grid limit 3)', () => {
-  it('elementwise, gemm, im2col, tree reduction and loss give the same results', async () => {
+  it('elementwise, gemm, im2col, split reduction and loss give the same results', async () => {
     const { gpu } = ctx;
     expect(gpu.gridLimit).toBe(3);
     const n = 1000;                          // 16 workgroups of 64 → 3×3×2
@@ -35,9 +35,9 @@ describe('folded dispatches (grid limit 3)', () => {
     const b = rand(k * nn);
     const [ga, gb] = [gpu.upload(a), gpu.upload(b)];
     const gc = gpu.buffer(m * nn * 4);
-    const sums = rand(20 * 31);              // 20 outputs, one workgroup each → 3×3×3
+    const sums = rand(20 * 31 * 5);          // [20, 31, 5]: 600 chunk sums, 10 workgroups → 3×3×2
     const gs = gpu.upload(sums);
-    const gsOut = gpu.buffer(20 * 4);
+    const gsOut = gpu.buffer(100 * 4);
     const d = windowDims({ batch: 2, inHeight: 9, inWidth: 9, channels: 2, windowHeight: 3, windowWidth: 3, strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 });
     const x = rand(2 * 9 * 9 * 2);
     const gx = gpu.upload(x);
@@ -50,7 +50,7 @@ describe('folded dispatches (grid limit 3)', () => {
     await run(gpu, (s) => {
       fill(s, { y }, n, 7);
       gemm(s, { a: ga, b: gb, c: gc }, { m, n: nn, k });
-      sumAxis(s, { x: gs, out: gsOut }, { outer: 20, reduce: 31, inner: 1, variant: 'tree' });
+      sumAxis(s, { x: gs, out: gsOut }, { outer: 20, reduce: 31, inner: 5, variant: 'split' });
       softmaxCrossEntropy(s, { logits: gl, labels: glab, loss: gloss }, { rows: 3, cols: 4, labels: 'index' });
       try {
         im2col(s, { x: gx, cols: gcols }, d, 'element');   // a thread per element
@@ -63,9 +63,9 @@ describe('folded dispatches (grid limit 3)', () => {
     const c = new Float64Array(m * nn);
     for (let i = 0; i < m; i++) for (let j = 0; j < nn; j++) for (let p = 0; p < k; p++) c[i * nn + j] += a[i * k + p] * b[p * nn + j];
     expectClose(await readF32(gpu, gc, m * nn), c, 'folded gemm');
-    const s = new Float64Array(20);
-    for (let o = 0; o < 20; o++) for (let r = 0; r < 31; r++) s[o] += sums[o * 31 + r];
-    expectClose(await readF32(gpu, gsOut, 20), s, 'folded tree sum');
+    const s = new Float64Array(100);
+    for (let o = 0; o < 20; o++) for (let r = 0; r < 31; r++) for (let i = 0; i < 5; i++) s[o * 5 + i] += sums[(o * 31 + r) * 5 + i];
+    expectClose(await readF32(gpu, gsOut, 100), s, 'folded split sum');
     expect(Number.isFinite((await readF32(gpu, gloss, 1))[0])).toBe(true);
     for (const buf of [y, ga, gb, gc, gs, gsOut, gx, gcols, gl, glab, gloss]) gpu.release(buf);
   });

@@ -12,7 +12,7 @@ describe('reduce', () => {
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1], [1, 1000, 1], [1, 37, 13], [3, 5, 7], [5, 300, 2], [2, 1, 9], [1, 4099, 3], [64, 65, 1], [7, 0, 3],
   ];
-  for (const variant of ['serial', 'tree', undefined] as const) {
+  for (const variant of ['serial', 'split', undefined] as const) {
     it(`sumAxis over [outer, reduce, inner], ${variant ?? 'default'} variant`, async () => {
       const { gpu } = ctx;
       for (const [outer, reduce, inner] of shapes) {

@@ -9,8 +9,7 @@ import { uniforms } from './uniforms.js';
 const WG = 64;
 const RW = ['read', 'write', 'uniform'] as const;
 export const REDUCE_KERNELS = {
-  sumSerial: defineKernel('reduce', 'sum_axis_serial', RW),
-  sumTree: defineKernel('reduce', 'sum_axis_tree', RW),
+  sumChunks: defineKernel('reduce', 'sum_axis_chunks', RW),
   argmaxLast: defineKernel('reduce', 'argmax_last', RW),
   maxLast: defineKernel('reduce', 'max_last', RW),
 };
@@ -19,9 +18,14 @@ export interface SumAxisDims {
   outer: number;
   reduce: number;
   inner: number;
-  /** 'serial': a thread per output; 'tree': a workgroup per output. Default: by shape. */
-  variant?: 'serial' | 'tree';
+  /**
+   * 'serial': a thread per output, one pass; 'split': the axis cut into about √reduce chunks, a
+   * thread per chunk, then a second pass sums the chunks. Default: by shape.
+   */
+  variant?: SumVariant;
 }
+
+export type SumVariant = 'serial' | 'split';
 
 /** out[outer, inner] = Σ_r x[outer, r, inner]: any sum over contiguous axes. */
 export function sumAxis(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: SumAxisDims): void {
@@ -30,17 +34,26 @@ export function sumAxis(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: Su
   needBytes(buf.x, outer * reduce * inner, 'sumAxis x');
   needBytes(buf.out, outer * inner, 'sumAxis out');
   const outputs = outer * inner;
-  // Few outputs over a long axis: a workgroup each; otherwise a thread each keeps it one pass.
-  const variant = d.variant ?? (reduce >= 256 && outputs <= 4096 ? 'tree' : 'serial');
-  step.dispatch(variant === 'tree' ? REDUCE_KERNELS.sumTree : REDUCE_KERNELS.sumSerial, {
+  // Few outputs over a long axis (a bias gradient of a convolution): spread over more threads.
+  const variant = d.variant ?? (reduce >= 256 && outputs <= 4096 ? 'split' : 'serial');
+  if (variant === 'serial' || reduce <= 1) return sumChunks(step, buf, outer, reduce, inner, Math.max(reduce, 1));
+  const chunk = Math.ceil(Math.sqrt(reduce));
+  const chunks = Math.ceil(reduce / chunk);
+  const partial = step.temporary(outer * chunks * inner * 4, 'sumAxis chunks');
+  sumChunks(step, { x: buf.x, out: partial }, outer, reduce, inner, chunk);
+  sumChunks(step, { x: partial, out: buf.out }, outer, chunks, inner, chunks);
+}
+
+function sumChunks(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, outer: number, reduce: number, inner: number, chunk: number): void {
+  step.dispatch(REDUCE_KERNELS.sumChunks, {
     buffers: [buf.x, buf.out],
-    uniforms: uniforms().u32(outer, reduce, inner).bytes(),
-    workgroups: variant === 'tree' ? outputs : groupsFor(outputs, WG),
+    uniforms: uniforms().u32(outer, reduce, inner, chunk).bytes(),
+    workgroups: groupsFor(outer * Math.max(Math.ceil(reduce / chunk), 1) * inner, WG),
   });
 }
 
 /** out[cols] = Σ over rows of x[rows, cols] (bias gradients). */
-export function columnSums(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: { rows: number; cols: number; variant?: 'serial' | 'tree' }): void {
+export function columnSums(step: Step, buf: { x: GPUBuffer; out: GPUBuffer }, d: { rows: number; cols: number; variant?: SumVariant }): void {
   sumAxis(step, buf, { outer: 1, reduce: d.rows, inner: d.cols, variant: d.variant });
 }
 
