@@ -5,7 +5,8 @@
 // product, the same for each conv sum) rather than to |result|: with random signed data some sums
 // cancel to nearly zero, and an error of a few float32 ulps of the terms would then look huge
 // relative to the tiny result although it is not an error of the algorithm. The naive loops sum in
-// float64, the fast path rounds to float32 once per K block, so the observed error is ~1e-7.
+// float64; gemm() sums in float32 on WebAssembly SIMD (error about K·2⁻²⁴ of the terms, under 1e-5
+// for the K here) and the JS kernel (gemmBlocked) rounds to float32 once per K block.
 
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../packages/core/src/rng.ts';
@@ -17,6 +18,8 @@ import {
   im2col,
 } from '../packages/core/src/backends/cpu-fast/conv.ts';
 import type { Activation, ConvGeometry } from '../packages/core/src/ops/conv-geometry.ts';
+import { fastKernels } from '../packages/core/src/backends/cpu-kernels.ts';
+import { sumOp } from '../packages/core/src/ops/reduce.ts';
 
 const RTOL = 1e-4;
 
@@ -435,5 +438,29 @@ describe('cpu-fast conv2d', () => {
     expect(() => conv2dForward(new Float32Array(36), new Float32Array(9), null, g, 'none')).toThrow(
       /does not match/,
     );
+  });
+});
+
+describe('cpu-fast sum', () => {
+  it('gives exactly the reference sums, over leading axes (its fast path) and any others', () => {
+    const rng = new Rng(77);
+    const sum = fastKernels.get('sum')!;
+    const cases: Array<[number[], number[], boolean]> = [
+      [[64, 28, 28, 8], [0, 1, 2], false], // a LeNet bias gradient
+      [[5, 3, 7], [0], true],
+      [[5, 3, 7], [0, 1, 2], false],
+      [[5, 3, 7], [], false],
+      [[5, 3, 7], [1], false], // not leading: the reference
+      [[5, 3, 7], [0, 2], true],
+      [[1, 1, 9], [0, 1], false],
+    ];
+    for (const [shape, axes, keepDims] of cases) {
+      const x = randomArray(rng, shape.reduce((a, b) => a * b, 1));
+      const spec = { shape, dtype: 'float32' as const };
+      const [outSpec] = sumOp.outputs([spec], { axes, keepDims });
+      const want = sumOp.reference([x], [spec], { axes, keepDims }, [outSpec])[0];
+      const got = sum([x], [spec], { axes, keepDims } as never, [outSpec])[0];
+      expect(Array.from(got), `sum ${JSON.stringify(shape)} over ${JSON.stringify(axes)}`).toEqual(Array.from(want));
+    }
   });
 });

@@ -1,9 +1,11 @@
 // The cpu backend: runs each op on typed arrays at once. conv2d, its gradients and matmul take the
-// blocked im2col + GEMM path of cpu-fast/; every other op runs its reference loops.
+// im2col + GEMM path of cpu-fast/ (GEMM on WebAssembly SIMD where available), sums over leading
+// axes a direct loop; every other op runs its reference loops.
 import type { OpDef } from '../ops/define-op.js';
 import type { HostArray, TensorSpec } from '../types.js';
 import type { Backend, Storage } from './backend.js';
 import { fastKernels } from './cpu-kernels.js';
+import { simdGemmAvailable } from './cpu-fast/gemm-simd.js';
 
 let fastPath = true;
 
@@ -14,7 +16,10 @@ export function setCpuFastPath(enabled: boolean): void {
 
 export const cpuBackend: Backend = {
   name: 'cpu',
-  info: () => ({ name: 'cpu', description: 'cpu (JavaScript, main thread)' }),
+  info: () => ({
+    name: 'cpu',
+    description: simdGemmAvailable() ? 'cpu (JavaScript, GEMM on WebAssembly SIMD, main thread)' : 'cpu (JavaScript, main thread)',
+  }),
   upload: (data: HostArray) => data.slice(),
   run(op: OpDef<unknown>, inputs: Storage[], inputSpecs: readonly TensorSpec[], attrs: unknown, outputSpecs: readonly TensorSpec[]): Storage[] {
     const arrays = inputs as HostArray[];

@@ -29,7 +29,9 @@ export const unaryOp = defineOp<UnaryAttrs>({
   },
   reference([x], _specs, { kind }) {
     const f = unaryTable[kind].fn;
-    return [(x as Float32Array).map((v) => f(v))];
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = f(x[i]);
+    return [y];
   },
   backward([dy], { inputs: [x], outputs: [y], attrs: { kind } }) {
     return [apply1(unaryGradOp, [dy!, x, y], { kind })];
@@ -49,7 +51,10 @@ export const unaryGradOp = defineOp<UnaryAttrs>({
   },
   reference([dy, x, y], _specs, { kind }) {
     const grad = unaryTable[kind].grad;
-    return [(dy as Float32Array).map((g, i) => g * grad(x[i], y[i]))];
+    // Plain loops rather than TypedArray.map, which V8 runs several times slower.
+    const dx = new Float32Array(dy.length);
+    for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * grad(x[i], y[i]);
+    return [dx];
   },
 });
 

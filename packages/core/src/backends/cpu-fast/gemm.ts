@@ -1,4 +1,6 @@
-// Fast CPU GEMM: c[M,N] (+)= op(a)·op(b) on Float32Array, single-threaded.
+// Fast CPU GEMM: c[M,N] (+)= op(a)·op(b) on Float32Array, single-threaded. gemm() runs it on
+// WebAssembly SIMD (gemm-simd.ts, 5-12× faster) where the engine has it; this file's JS kernel is
+// the fallback, and the oracle the SIMD kernel is tested against.
 //
 // Structure (after BLIS): the N dimension is cut into NC-wide blocks, K into KC-deep blocks, M into
 // MC-tall blocks; inside, a 4×8 register-blocked micro-kernel (32 accumulators in locals) walks
@@ -11,6 +13,8 @@
 //
 // Scratch (the packed panels) lives in module-level buffers that grow as needed, so steady-state
 // calls allocate nothing. c must not alias a or b.
+
+import { gemmSimd, releaseSimdGemm } from './gemm-simd.js';
 
 /** Rows and columns of the register block computed by the micro-kernel. */
 const MR = 4;
@@ -42,14 +46,16 @@ let packA = new Float32Array(0);
 let packB = new Float32Array(0);
 const edgeTile = new Float64Array(MR * NR);
 
-/** Frees the packing scratch (it grows again on the next call). */
+/** Frees the packing scratch and the SIMD module's memory (they grow again on the next call). */
 export function releaseGemmScratch(): void {
   packA = new Float32Array(0);
   packB = new Float32Array(0);
+  releaseSimdGemm();
 }
 
 /**
- * c[M,N] (+)= op(a)·op(b). a is [M,K], or with transA stored [K,M]; b is [K,N], or with transB
+ * c[M,N] (+)= op(a)·op(b), on WebAssembly SIMD (gemm-simd.ts) where the engine has it, else on the
+ * JS kernel below (gemmBlocked). a is [M,K], or with transA stored [K,M]; b is [K,N], or with transB
  * stored [N,K]; c is [M,N] row-major. Without accumulate c is overwritten (its old contents,
  * NaN included, are never read).
  */
@@ -64,8 +70,14 @@ export function gemm(
   transB: boolean,
   accumulate = false,
 ): void {
+  if (M > 0 && N > 0 && K > 0 && sizesFit(a, b, c, M, N, K)) {
+    if (gemmSimd(a, b, c, M, N, K, transA, transB, accumulate)) return;
+  }
   gemmBlocked(a, b, c, M, N, K, transA, transB, accumulate, DEFAULT_BLOCKING);
 }
+
+const sizesFit = (a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number) =>
+  a.length >= M * K && b.length >= K * N && c.length >= M * N;
 
 /** gemm with explicit cache blocking (for benchmarks and tuning). */
 export function gemmBlocked(
