@@ -1,4 +1,4 @@
-// Cold start: page load → first finished LeNet training step, in a fresh iframe per library
+// Cold start: page load → first finished LeNet training step, in fresh iframes per library
 // (bench.html?cold=<backend>), so module loading, backend/device creation, pipeline compilation and
 // JIT tracing all count; generating the batch (data loading) is timed and subtracted. The clock is
 // the frame's own performance.now(), which starts at its navigation.

@@ -130,7 +130,7 @@ export const ROWS: RowDef[] = [
   {
     id: 'cold-lenet',
     group: 'cold',
-    label: 'cold start: page load → first finished training step (fresh iframe, data excluded)',
+    label: 'cold start: page load → first finished training step (fresh iframes, median, data excluded)',
     unit: 's',
     better: 'lower',
     what: { kind: 'cold' },
@@ -169,6 +169,8 @@ export interface RunConfig {
   /** A cell that takes longer than this is abandoned (its backend then skips the rest). */
   cellTimeoutMs: number;
   coldTimeoutMs: number;
+  /** Fresh frames per library for the cold start, in interleaved rounds; the row shows their median. */
+  coldRuns: number;
   /** Host-overhead samples wanted per GPU backend, and the time extra steps for them may take. */
   hostSamples: number;
   hostBudgetMs: number;
@@ -188,8 +190,8 @@ export function runConfig(params: URLSearchParams): RunConfig {
   // Quick: the cold starts the targets need (filtro webgpu vs jax-js webgpu) and the cheap ones.
   const coldQuick: BackendId[] = coldAll.filter((b) => ['filtro-webgpu', 'filtro-cpu', 'jax-webgpu', 'convnetjs'].includes(b));
   const base = quick
-    ? { quick, warmups: 1, minRuns: 1, maxRuns: 5, budgetMs: 2000, slowRunMs: 1000, targetSampleMs: 25, maxReps: 64, cellTimeoutMs: 120_000, coldTimeoutMs: 90_000, hostSamples: 8, hostBudgetMs: 6000, backends, coldBackends: coldQuick, rows }
-    : { quick, warmups: 1, minRuns: 3, maxRuns: 9, budgetMs: 20_000, slowRunMs: 30_000, targetSampleMs: 100, maxReps: 256, cellTimeoutMs: 300_000, coldTimeoutMs: 120_000, hostSamples: 20, hostBudgetMs: 15_000, backends, coldBackends: coldAll, rows };
+    ? { quick, warmups: 1, minRuns: 1, maxRuns: 5, budgetMs: 2000, slowRunMs: 1000, targetSampleMs: 25, maxReps: 64, cellTimeoutMs: 120_000, coldTimeoutMs: 90_000, coldRuns: 3, hostSamples: 8, hostBudgetMs: 6000, backends, coldBackends: coldQuick, rows }
+    : { quick, warmups: 1, minRuns: 3, maxRuns: 9, budgetMs: 20_000, slowRunMs: 30_000, targetSampleMs: 100, maxReps: 256, cellTimeoutMs: 300_000, coldTimeoutMs: 120_000, coldRuns: 3, hostSamples: 20, hostBudgetMs: 15_000, backends, coldBackends: coldAll, rows };
   // ?timeout=SECONDS: a shorter (or longer) limit per cell, e.g. to try the timeout path.
   const timeout = Number(params.get('timeout'));
   return timeout > 0 ? { ...base, cellTimeoutMs: timeout * 1000 } : base;

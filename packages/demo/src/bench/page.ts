@@ -32,7 +32,7 @@ export async function startBenchPage(): Promise<void> {
       'value = median of the timed runs; first = the first run (compilation, uploads, tracing), reported apart and not in the median',
       'GPU work is timed to completion: each timed run ends with a 1-element readback (filtro, tfjs) or blockUntilReady (jax-js)',
       'LeNet: conv 5×5×8 same relu → maxpool 2 → conv 5×5×16 same relu → maxpool 2 → dense 128 relu → dense 10, softmax cross-entropy, batch 64, same images and labels for every library; jax-js gets them as NCHW',
-      'cold start: fresh iframe per library (after a prime frame that only imports its modules), navigation → first step finished, batch generation excluded',
+      `cold start: a fresh iframe per library and round, ${cfg.coldRuns} rounds over all libraries in turn, median shown (after one prime frame that only imports its modules), navigation → first step finished, batch generation excluded`,
       'host overhead: main-thread ms of the synchronous step call (filtro: model.trainStep, which also encodes and submits; tfjs: optimizer.minimize), each step started once the previous one finished, so that a software adapter\'s work does not compete for the CPU during the call; n/a on CPU backends. jax-js is lazy: its jit call only records the work, which is encoded and submitted later, when the loss is read, so its figure leaves that part out',
       crossOriginIsolated
         ? 'the page is cross-origin isolated: wasm backends (jax-js, tfjs) may use threads (SharedArrayBuffer)'
