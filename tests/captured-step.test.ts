@@ -176,6 +176,70 @@ describe('recorded and replayed training steps (webgpu)', () => {
     for (const t of [loss, lazy, y, model, opt]) t.dispose();
   });
 
+  it('trainStepWithPredictions replays too, and gives the predictions and losses of building each step', async () => {
+    const steps = 6;
+    const run = async (withPredictions: boolean) => {
+      const live = f.stats().bytesLive;
+      const model = makeModel();
+      const opt = new f.optim.Adam({ lr: 0.01 });
+      const out: { loss: number; predictions: number[] }[] = [];
+      const before = f.stats();
+      for (let step = 0; step < steps; step++) {
+        const [x, y] = batch(step);
+        let loss: Tensor;
+        let predictions: Tensor;
+        if (withPredictions) {
+          ({ loss, predictions } = model.trainStepWithPredictions(x, y, opt));
+        } else {
+          // Written out: the predictions of the outputs before the update, in the same plan.
+          const logits = model.forward(x);
+          loss = f.softmaxCrossEntropy(logits, y);
+          predictions = f.argmax(logits);
+          const params = model.parameters();
+          opt.step(params, f.gradients(loss, params), [loss, predictions], { loss, onNonFinite: 'stop' });
+          logits.dispose();
+        }
+        expect(predictions.dtype).toBe('int32');
+        expect(predictions.shape).toEqual([N]);
+        out.push({ loss: (await loss.data())[0], predictions: Array.from(await predictions.data()) });
+        for (const t of [loss, predictions, x, y]) t.dispose();
+      }
+      const after = f.stats();
+      const state = await snapshot(model, opt);
+      model.dispose();
+      opt.dispose();
+      return { out, state, replays: after.stepsReplayed - before.stepsReplayed, leaked: f.stats().bytesLive - live };
+    };
+    const replayed = await run(true);
+    const built = await run(false);
+    expect(replayed.out).toEqual(built.out);
+    expect(replayed.state).toEqual(built.state);
+    expect(replayed.replays).toBe(steps - 2); // steps 0 and 1 record
+    expect(built.replays).toBe(0);
+    expect(replayed.leaked).toBe(0); // the recording's predictions too
+    // Predictions that never change would not show a wrong one: over these steps some do.
+    expect(new Set(replayed.out.map((o) => o.predictions.join())).size).toBeGreaterThan(1);
+  });
+
+  it('trainStep and trainStepWithPredictions keep recordings of their own, replayed in turn', async () => {
+    const model = makeModel();
+    const opt = new f.optim.SGD({ lr: 0.05 });
+    const [x, y] = batch(0);
+    for (let i = 0; i < 2; i++) {
+      model.trainStep(x, y, opt).dispose();
+      const { loss, predictions } = model.trainStepWithPredictions(x, y, opt);
+      loss.dispose();
+      predictions.dispose();
+    }
+    const before = f.stats().stepsReplayed;
+    model.trainStep(x, y, opt).dispose();
+    const { loss, predictions } = model.trainStepWithPredictions(x, y, opt);
+    expect(f.stats().stepsReplayed - before).toBe(2);
+    expect((await predictions.data()).every((p) => p >= 0 && p < 4)).toBe(true);
+    expect(() => model.trainStepWithPredictions(x, y, opt, { onNonFinite: 'ignore' as 'stop' })).toThrow(/trainStepWithPredictions/);
+    for (const t of [loss, predictions, x, y, model, opt]) t.dispose();
+  });
+
   it('model.dispose() frees what its recordings held', async () => {
     const live = f.stats().bytesLive;
     const model = makeModel();

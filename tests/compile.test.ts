@@ -48,6 +48,24 @@ describe('model.compile', () => {
     expect(withCompile.weights).toEqual(without.weights);
   });
 
+  it("with predictions: true also compiles what trainStepWithPredictions adds (the outputs' argmax)", async () => {
+    const firstStep = async (predictions: boolean) => {
+      await resetBackend('webgpu'); // a fresh device: no pipeline compiled yet
+      const model = makeModel();
+      const optimizer = new f.optim.SGD({ lr: 0.1 });
+      await model.compile(optimizer, { batchSize: 5, predictions });
+      const before = f.stats().pipelinesCompiled;
+      const [xs, ys] = [x(), y()];
+      const step = model.trainStepWithPredictions(xs, ys, optimizer);
+      await step.predictions.data();
+      const compiled = f.stats().pipelinesCompiled - before;
+      for (const t of [step.loss, step.predictions, xs, ys, model, optimizer]) t.dispose();
+      return compiled;
+    };
+    expect(await firstStep(true)).toBe(0);
+    expect(await firstStep(false)).toBeGreaterThan(0);
+  });
+
   it('is a no-op on cpu, and validates its options', async () => {
     await f.setBackend('cpu');
     const model = makeModel();

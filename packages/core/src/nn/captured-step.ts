@@ -1,6 +1,7 @@
 // A training step recorded once and replayed (on backends that can capture: webgpu). A replay
 // writes the step's per-step scalars (learning rate, bias corrections, step number), copies the
-// batch into the recorded inputs, submits the recorded dispatches and copies the loss out: no
+// batch into the recorded inputs, submits the recorded dispatches and copies the loss (and any
+// other outputs the step was built with, such as predictions) out: no
 // graph, autograd, lowering or cache lookups on the main thread, and no GPU object created.
 //
 // A recording is only kept when replaying it is exactly the step it recorded: every parameter and
@@ -20,8 +21,11 @@ import { Tensor } from '../tensor.js';
 import { bytesOf } from '../types.js';
 import type { HostArray } from '../types.js';
 
-/** Builds the lazy loss and gradients of a batch (Sequential's forward, loss and backward). */
-export type StepBuilder = (x: Tensor, labels: Tensor) => { loss: Tensor; params: Tensor[]; grads: Tensor[] };
+/**
+ * Builds the lazy loss and gradients of a batch (Sequential's forward, loss and backward), and the
+ * other `outputs` a step returns beside its loss (computed from the batch before the update).
+ */
+export type StepBuilder = (x: Tensor, labels: Tensor) => { loss: Tensor; params: Tensor[]; grads: Tensor[]; outputs: Tensor[] };
 
 const storageOf = (t: Tensor): Storage => t.allocation!.storage;
 
@@ -45,6 +49,8 @@ export class CapturedStep {
     private readonly x: Tensor,
     private readonly labels: Tensor,
     private readonly loss: Tensor,
+    /** The recorded other outputs, copied out beside the loss by each replay. */
+    private readonly outputs: Tensor[],
     private readonly perStep: StepPlan['perStep'],
     /** Ops per replay, for Stats.dispatches. */
     private readonly nodeCount: number,
@@ -53,9 +59,9 @@ export class CapturedStep {
   ) {}
 
   /**
-   * Takes one training step by recording it and running the recording once. Returns its loss and,
-   * when the recording can be replayed for later steps, the capture; null where the backend cannot
-   * capture (nothing was done then).
+   * Takes one training step by recording it and running the recording once. Returns its loss and
+   * other outputs (`results`, in the builder's order) and, when the recording can be replayed for
+   * later steps, the capture; null where the backend cannot capture (nothing was done then).
    */
   static record(
     build: StepBuilder,
@@ -63,25 +69,26 @@ export class CapturedStep {
     labels: Tensor,
     optimizer: Optimizer,
     policy: NonFinitePolicy,
-  ): { loss: Tensor; captured: CapturedStep | null } | null {
+  ): { results: Tensor[]; captured: CapturedStep | null } | null {
     const backend = currentBackend();
     if (!backend.capture) return null;
     const xIn = emptyLike(x);
     const labelsIn = emptyLike(labels);
     let loss: Tensor | undefined;
+    let outputs: Tensor[] = [];
     let plan: StepPlan | undefined;
     let recorded: CapturedPlan | null = null;
     let captured: CapturedStep | undefined;
     let params: Tensor[];
     let donated: Set<Storage>;
     let inputs: Storage[];
-    let result: Tensor;
+    let results: Tensor[];
     optimizer.steps++;
     try {
       const step = build(xIn, labelsIn);
-      ({ loss, params } = step);
+      ({ loss, params, outputs } = step);
       const stepPlan = (plan = optimizer.plan(params, step.grads, { loss, onNonFinite: policy }));
-      const targets = [loss, ...stepPlan.targets];
+      const targets = [loss, ...outputs, ...stepPlan.targets];
       inputs = planInputs(targets).map(storageOf);
       donated = new Set(stepPlan.donated.map(storageOf));
       const dispatches = liveStats.dispatches;
@@ -91,22 +98,22 @@ export class CapturedStep {
       liveStats.dispatches = dispatches;
       liveStats.submits--;
       if (!recorded) throw new Error('internal: a training step recorded no work');
-      captured = new CapturedStep(backend, optimizer, policy, recorded, xIn, labelsIn, loss, stepPlan.perStep, nodeCount);
-      result = captured.run(x, labels, false);
+      captured = new CapturedStep(backend, optimizer, policy, recorded, xIn, labelsIn, loss, outputs, stepPlan.perStep, nodeCount);
+      results = captured.run(x, labels, false);
     } catch (e) {
       optimizer.steps--;
       plan?.abandon();
       if (captured) captured.dispose();
       else {
         recorded?.dispose();
-        for (const t of [xIn, labelsIn, loss, ...(plan?.perStep.map((p) => p.tensor) ?? [])]) t?.dispose();
+        for (const t of [xIn, labelsIn, loss, ...outputs, ...(plan?.perStep.map((p) => p.tensor) ?? [])]) t?.dispose();
       }
       throw e;
     }
     plan.commit();
     const replayable = captured.adoptPersistent(params, donated, inputs);
     if (!replayable) captured.dispose();
-    return { loss: result, captured: replayable ? captured : null };
+    return { results, captured: replayable ? captured : null };
   }
 
   /** True when `step(x, labels)` may replay this recording for the model's next step (the batch must be realized). */
@@ -124,13 +131,13 @@ export class CapturedStep {
     );
   }
 
-  /** One training step by replay (check matches() first). Returns the loss, as trainStep does. */
-  step(x: Tensor, labels: Tensor): Tensor {
+  /** One training step by replay (check matches() first). Returns the loss and other outputs, as record() does. */
+  step(x: Tensor, labels: Tensor): Tensor[] {
     this.optimizer.steps++;
     try {
-      const loss = this.run(x, labels, true);
+      const results = this.run(x, labels, true);
       liveStats.stepsReplayed++;
-      return loss;
+      return results;
     } catch (e) {
       this.optimizer.steps--;
       throw e;
@@ -142,23 +149,26 @@ export class CapturedStep {
     if (this.disposed) return;
     this.disposed = true;
     this.plan.dispose();
-    for (const t of [this.x, this.labels, this.loss, ...this.perStep.map((p) => p.tensor)]) t.dispose();
+    for (const t of [this.x, this.labels, this.loss, ...this.outputs, ...this.perStep.map((p) => p.tensor)]) t.dispose();
     this.persistent = [];
   }
 
-  private run(x: Tensor, labels: Tensor, writePerStep: boolean): Tensor {
+  private run(x: Tensor, labels: Tensor, writePerStep: boolean): Tensor[] {
     const writes: { into: Storage; data: HostArray }[] = writePerStep ? this.perStep.map((p) => ({ into: storageOf(p.tensor), data: p.values() })) : [];
     const copies = [x, labels].map((from, i) => {
       const into = i === 0 ? this.x : this.labels;
       return { from: storageOf(from), into: storageOf(into), bytes: bytesOf(into) };
     });
-    const [storage] = this.plan.replay(writes, copies, [{ from: storageOf(this.loss), bytes: bytesOf(this.loss) }]);
+    const recorded = [this.loss, ...this.outputs];
+    const storages = this.plan.replay(writes, copies, recorded.map((t) => ({ from: storageOf(t), bytes: bytesOf(t) })));
     liveStats.dispatches += this.nodeCount;
     liveStats.submits++;
     for (const [t] of this.persistent) t.overwritten();
-    const loss = new Tensor({ shape: this.loss.shape, dtype: this.loss.dtype }, null);
-    loss.setAllocation(new Allocation(this.backend, storage, bytesOf(this.loss)));
-    return loss;
+    return recorded.map((t, i) => {
+      const copy = new Tensor({ shape: t.shape, dtype: t.dtype }, null);
+      copy.setAllocation(new Allocation(this.backend, storages[i], bytesOf(t)));
+      return copy;
+    });
   }
 
   /**

@@ -36,6 +36,8 @@ export interface CompileOptions extends TrainStepOptions {
   batchSize: number;
   /** Called as each pipeline becomes ready. */
   onProgress?: (done: number, total: number) => void;
+  /** Also compile what trainStepWithPredictions adds (the argmax of the outputs). */
+  predictions?: boolean;
 }
 
 export interface TrainStepOptions {
@@ -139,25 +141,40 @@ export class Sequential {
    * step does either. f.nn.checkNumerics (or Trainer.health) reads the verdict.
    */
   trainStep(x: Tensor, labels: Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): Tensor {
-    checkOptions('trainStep', options, ['onNonFinite']);
-    const onNonFinite = checkNonFinitePolicy('trainStep', options.onNonFinite ?? 'stop');
+    return this.step('trainStep', x, labels, optimizer, options, false)[0];
+  }
+
+  /**
+   * trainStep that also returns the batch's predicted classes: int32 [N], the argmax of the model's
+   * outputs before this step's update (what a training curve's batch accuracy counts). They come
+   * from the same plan, in the same submit, and are recorded and replayed with it.
+   */
+  trainStepWithPredictions(x: Tensor, labels: Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): { loss: Tensor; predictions: Tensor } {
+    const [loss, predictions] = this.step('trainStepWithPredictions', x, labels, optimizer, options, true);
+    return { loss, predictions };
+  }
+
+  private step(op: string, x: Tensor, labels: Tensor, optimizer: Optimizer, options: TrainStepOptions, predictions: boolean): Tensor[] {
+    checkOptions(op, options, ['onNonFinite']);
+    const onNonFinite = checkNonFinitePolicy(op, options.onNonFinite ?? 'stop');
     // Where the backend can record a plan (webgpu), the step is recorded once and replayed while the
     // batch shape, the optimizer and the parameters' storage stay the same (CapturedStep).
-    const key = `${x?.dtype}[${x?.shape}] ${labels?.dtype}[${labels?.shape}] ${onNonFinite}`;
+    const key = `${x?.dtype}[${x?.shape}] ${labels?.dtype}[${labels?.shape}] ${onNonFinite} ${predictions}`;
     const captured = this.captures.get(key);
     if (captured?.matches(x, labels, optimizer, onNonFinite)) return captured.step(x, labels);
     captured?.dispose();
     this.captures.delete(key);
+    const build = (xx: Tensor, yy: Tensor) => this.lossAndGradients(xx, yy, predictions);
     if (this.canRecord(x, labels)) {
-      const recorded = CapturedStep.record((xx, yy) => this.lossAndGradients(xx, yy), x, labels, optimizer, onNonFinite);
+      const recorded = CapturedStep.record(build, x, labels, optimizer, onNonFinite);
       if (recorded) {
         if (recorded.captured) this.keepCapture(key, recorded.captured);
-        return recorded.loss;
+        return recorded.results;
       }
     }
-    const { loss, params, grads } = this.lossAndGradients(x, labels);
-    optimizer.step(params, grads, [loss], { loss, onNonFinite });
-    return loss;
+    const { loss, params, grads, outputs } = build(x, labels);
+    optimizer.step(params, grads, [loss, ...outputs], { loss, onNonFinite });
+    return [loss, ...outputs];
   }
 
   /** A batch a recorded step can copy in: realized tensors of the current backend (others take the plain path, and its errors). */
@@ -181,7 +198,7 @@ export class Sequential {
    * changes; on cpu it resolves at once. Resolves with the number of pipelines.
    */
   async compile(optimizer: Optimizer, options: CompileOptions): Promise<number> {
-    checkOptions('compile', options, ['batchSize', 'onNonFinite', 'onProgress']);
+    checkOptions('compile', options, ['batchSize', 'onNonFinite', 'onProgress', 'predictions']);
     const batchSize = checkInt('compile', 'batchSize', options?.batchSize, 1);
     const onNonFinite = checkNonFinitePolicy('compile', options.onNonFinite ?? 'stop');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') fail('compile', 'onProgress must be a function (done, total) => void');
@@ -191,19 +208,19 @@ export class Sequential {
     const labels = tensor(new Int32Array(batchSize), [batchSize]);
     try {
       return await backend.precompile(() => {
-        const { loss, params, grads } = this.lossAndGradients(x, labels);
+        const { loss, params, grads, outputs } = this.lossAndGradients(x, labels, options.predictions === true);
         optimizer.steps++; // the step number and hyperparameters of the first real step
         try {
           const plan = optimizer.plan(params, grads, { loss, onNonFinite });
           try {
-            realize([loss, ...plan.targets]);
+            realize([loss, ...outputs, ...plan.targets]);
           } finally {
             plan.abandon();
             for (const p of plan.perStep) p.tensor.dispose();
           }
         } finally {
           optimizer.steps--;
-          loss.dispose();
+          for (const t of [loss, ...outputs]) t.dispose();
         }
       }, options.onProgress);
     } finally {
@@ -212,10 +229,12 @@ export class Sequential {
     }
   }
 
-  private lossAndGradients(x: Tensor, labels: Tensor): { loss: Tensor; params: Tensor[]; grads: Tensor[] } {
-    const loss = softmaxCrossEntropy(this.forward(x), labels);
+  /** The step's loss and gradients, and with `predictions` the argmax of the outputs as `outputs`. */
+  private lossAndGradients(x: Tensor, labels: Tensor, predictions = false): { loss: Tensor; params: Tensor[]; grads: Tensor[]; outputs: Tensor[] } {
+    const logits = this.forward(x);
+    const loss = softmaxCrossEntropy(logits, labels);
     const params = this.parameters();
-    return { loss, params, grads: gradients(loss, params) };
+    return { loss, params, grads: gradients(loss, params), outputs: predictions ? [argmax(logits)] : [] };
   }
 
   /** Fraction of examples whose largest output is the label, computed in batches. */

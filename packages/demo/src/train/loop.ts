@@ -1,8 +1,8 @@
 // The training loop. One step = one plan on the backend (forward, loss, backward, optimizer update:
-// one GPU submit), built here like Sequential.trainStep but also realizing the batch's predicted
-// classes, so the accuracy curve costs no extra pass. Between steps the loop yields to the browser;
-// the loss is read back only every few steps (what the charts show), which also keeps the GPU queue
-// short. All model work (steps, evaluation, feature maps, drawing predictions) goes through one
+// one GPU submit, recorded once and then replayed): model.trainStepWithPredictions, whose batch
+// predictions give the accuracy curve without an extra pass. Between steps the loop yields to the
+// browser; the loss is read back only every few steps (what the charts show), which also keeps the
+// GPU queue short. All model work (steps, evaluation, feature maps, drawing predictions) goes through one
 // Exclusive, so a model is never replaced or read mid-step, and through DeviceRecovery, so a lost GPU
 // device sends training back to the last snapshot on a new device (or the CPU) instead of ending it.
 import * as f from '@filtro/core';
@@ -176,7 +176,7 @@ export class Trainer {
       const model = this.model!;
       const h0 = this.hyper;
       const optimizer0 = this.ensureOptimizer(h0);
-      await this.gpu.run(() => model.compile(optimizer0, { batchSize: h0.batch, onProgress: (done, total) => this.hooks.onCompileProgress(done, total) }));
+      await this.gpu.run(() => model.compile(optimizer0, { batchSize: h0.batch, predictions: true, onProgress: (done, total) => this.hooks.onCompileProgress(done, total) }));
       while (!this.stopRequested && this.step < target) {
         const h = this.hyper;
         const optimizer = this.ensureOptimizer(h);
@@ -244,21 +244,17 @@ export class Trainer {
     const b = this.sampler!.next(batchSize);
     const x = f.tensor(b.images, [b.size, ...dataset.inputShape]);
     const y = f.tensor(b.labels, [b.size]);
-    const logits = model.forward(x);
-    const loss = f.softmaxCrossEntropy(logits, y);
-    const predicted = f.argmax(logits);
-    const params = model.parameters();
+    // Checked on the device: a NaN or ±Inf stops the updates, and the read below ends the run with
+    // an error naming the step and the layer. On the GPU the step is recorded once and replayed.
+    const { loss, predictions } = model.trainStepWithPredictions(x, y, optimizer, { onNonFinite: 'stop' });
     try {
-      // Checked on the device like model.trainStep: a NaN or ±Inf stops the updates, and the read
-      // below ends the run with an error naming the step and the layer.
-      optimizer.step(params, f.gradients(loss, params), [loss, predicted], { loss, onNonFinite: 'stop' });
       if (!read) return null;
-      const [l, p] = await Promise.all([loss.data(), predicted.data(), f.nn.checkNumerics(model, optimizer)]);
+      const [l, p] = await Promise.all([loss.data(), predictions.data(), f.nn.checkNumerics(model, optimizer)]);
       let right = 0;
       for (let i = 0; i < b.size; i++) if (p[i] === b.labels[i]) right++;
       return { loss: l[0], accuracy: right / b.size };
     } finally {
-      for (const t of [x, y, logits, loss, predicted]) t.dispose();
+      for (const t of [x, y, loss, predictions]) t.dispose();
     }
   }
 
