@@ -186,6 +186,51 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     for (const g of all) [g.ga, g.gb, g.gc].forEach((b) => gpu.release(b));
   });
 
+  it("B's rows are copied into its texture where they already are the packed layout, else packed", async () => {
+    const { gpu } = ctx;
+    // [dims, whether B is copied]: rows 256 bytes apart or a multiple (ldb = 64, 128), padded rows
+    // (NaN columns past N must not be read), and the cases a copy cannot do.
+    const cases: Array<[GemmDims, boolean]> = [
+      [{ m: 33, n: 64, k: 20 }, true],
+      [{ m: 70, n: 60, k: 8, ldb: 64 }, true],
+      [{ m: 9, n: 128, k: 36, ldb: 192 }, true],
+      [{ m: 64, n: 128, k: 784 }, true],           // LeNet's dense1 forward
+      [{ m: 33, n: 64, k: 24, transA: true, lda: 36 }, true],
+      [{ m: 33, n: 64, k: 21, transA: true, lda: 36 }, false], // K % 4 != 0: zero rows to add
+      [{ m: 33, n: 62, k: 20, ldb: 64 }, false],   // N % 4 != 0: a partial last texel
+      [{ m: 33, n: 48, k: 20 }, false],            // rows 192 bytes apart
+      [{ m: 33, n: 64, k: 20, transB: true }, false],
+    ];
+    const dispatches = (d: GemmDims) => {
+      const step = gpu.step('count');
+      const scratch = [gpu.buffer(64 * 784 * 4), gpu.buffer(784 * 192 * 4), gpu.buffer(64 * 128 * 4)];
+      gemm(step, { a: scratch[0], b: scratch[1], c: scratch[2] }, { ...d, variant: 'tex', packA: false });
+      const n = step.dispatchCount;
+      step.discard();
+      scratch.forEach((b) => gpu.release(b));
+      return n;
+    };
+    for (const [d, copied] of cases) {
+      expect(dispatches(d), JSON.stringify(d)).toBe(copied ? 1 : 2);
+      await check({ ...d, variant: 'tex' }, true);
+      await check({ ...d, variant: 'tex', packA: true });
+    }
+    // Copies and packs into the shared texture in one step (a smaller copy after a larger pack), recorded and replayed.
+    const dims = cases.map(([d]) => ({ ...d, variant: 'tex' as const }));
+    const all = dims.map((d) => {
+      const a = rand((d.transA ? d.k : d.m) * lda(d));
+      const b = rand((d.transB ? d.n : d.k) * ldb(d));
+      return { d, a, b, ga: gpu.upload(a), gb: gpu.upload(b), gc: gpu.buffer(d.m * d.n * 4) };
+    });
+    const step = gpu.step('copies and packs');
+    all.forEach((g) => gemm(step, { a: g.ga, b: g.gb, c: g.gc }, g.d));
+    const recording = step.record();
+    await recording.replay();
+    for (const g of all) expectClose(await readF32(gpu, g.gc, g.d.m * g.d.n), reference(g.a, g.b, undefined, g.d), `replayed ${JSON.stringify(g.d)}`);
+    recording.dispose();
+    for (const g of all) [g.ga, g.gb, g.gc].forEach((b) => gpu.release(b));
+  });
+
   it('the default variant: tex from 2^26 multiply-adds (2^22 for plain ones), op(A) packed only where it pays', async () => {
     const { gpu } = ctx;
     /** For a default-variant gemm: undefined if not 'tex', else whether op(A) is packed. */

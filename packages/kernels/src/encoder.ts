@@ -13,7 +13,7 @@ import type { Counters } from './counters.js';
 import { foldGrid } from './grid.js';
 import { PipelineCache, type CachedPipeline } from './pipeline-cache.js';
 import { isTextureBinding, type BindingResource, type Constants, type KernelDef } from './kernel.js';
-import { encodeCommands, Recording, submitVerdict, type EncodedCommand } from './recording.js';
+import { encodeCommands, Recording, submitVerdict, type EncodedCommand, type TextureCopy } from './recording.js';
 
 /** What a Step needs from the runtime. */
 export interface StepHost {
@@ -92,7 +92,8 @@ export interface PipelineNeed {
 type Command =
   | { kind: 'dispatch'; pipeline: CachedPipeline; kernel: KernelDef; buffers: readonly BindingResource[]; uniformOffset: number; uniformSize: number; grid: [number, number, number] }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size?: number }
-  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }
+  | TextureCopy;
 
 interface PendingRead {
   src: GPUBuffer;
@@ -200,6 +201,18 @@ export class Step {
   copy(src: GPUBuffer, dst: GPUBuffer, size: number, srcOffset = 0, dstOffset = 0): void {
     this.assertOpen();
     this.commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, size: align4(size) });
+  }
+
+  /**
+   * Copies `height` rows of `width` rgba32float texels from `src` (rows `bytesPerRow` apart, a
+   * multiple of 256 as WebGPU requires) into the top-left corner of `dst`.
+   */
+  copyToTexture(src: GPUBuffer, dst: GPUTexture, width: number, height: number, bytesPerRow: number): void {
+    this.assertOpen();
+    if (bytesPerRow % 256 !== 0 || bytesPerRow < width * 16) {
+      throw new Error(`filtro: step "${this.label}": copyToTexture needs bytesPerRow a multiple of 256 and at least ${width * 16}, got ${bytesPerRow}`);
+    }
+    this.commands.push({ kind: 'texture copy', src, bytesPerRow, dst, width, height });
   }
 
   /** Reads `byteLength` bytes of `buffer` after this step's work; resolves after submit(). */
@@ -332,7 +345,8 @@ export class Step {
           if (!isTextureBinding(slots[i])) used.add(b as GPUBuffer);
         });
       } else if (c.kind === 'clear') used.add(c.buffer);
-      else used.add(c.src).add(c.dst);
+      else if (c.kind === 'copy') used.add(c.src).add(c.dst);
+      else used.add(c.src);
     }
     for (const b of used) if (pool.claim(b)) owned.push(b);
     let uniformBuffer: GPUBuffer | undefined;

@@ -152,7 +152,7 @@ export class Gpu implements StepHost {
       label: `filtro packing texture ${slot}`,
       size,
       format: 'rgba32float',
-      usage: 0x4 | 0x8, // GPUTextureUsage.TEXTURE_BINDING | STORAGE_BINDING
+      usage: 0x2 | 0x4 | 0x8, // GPUTextureUsage.COPY_DST | TEXTURE_BINDING | STORAGE_BINDING
     });
     this.packTextures[slot] = texture;
     if (have) this.bindGroups.forget(have);  // the cache would keep the old one alive

@@ -13,10 +13,21 @@ import type { CachedPipeline } from './pipeline-cache.js';
 export type EncodedCommand =
   | { kind: 'dispatch'; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: readonly [number, number, number] }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size?: number }
-  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }
+  | TextureCopy;
+
+/** Rows of `src` (bytesPerRow apart, a multiple of 256) into texels [0, width) × [0, height) of `dst`. */
+export interface TextureCopy {
+  kind: 'texture copy';
+  src: GPUBuffer;
+  bytesPerRow: number;
+  dst: GPUTexture;
+  width: number;
+  height: number;
+}
 
 /**
- * Encodes commands in order; dispatches share a compute pass until a clear or copy ends it, and a
+ * Encodes commands in order; dispatches share a compute pass until a clear or a copy ends it, and a
  * pipeline already set in the pass is not set again (each call costs a trip through the browser's
  * WebGPU bindings).
  */
@@ -36,7 +47,8 @@ export function encodeCommands(encoder: GPUCommandEncoder, commands: readonly En
       pass?.end();
       pass = undefined;
       if (c.kind === 'clear') encoder.clearBuffer(c.buffer, c.offset, c.size);
-      else encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+      else if (c.kind === 'copy') encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+      else encoder.copyBufferToTexture({ buffer: c.src, bytesPerRow: c.bytesPerRow }, { texture: c.dst }, { width: c.width, height: c.height });
     }
   }
   pass?.end();
