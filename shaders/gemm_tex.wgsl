@@ -15,8 +15,8 @@
 // 4 < N <= 16 over many rows (LeNet's conv1 and conv2 forward). A gemm_tex pipeline
 // takes SwiftShader about 0.3 s to compile, so the other small GEMMs keep 'reg' and 'direct'.
 //
-// Packed layout (written by gemm_pack, or for a B whose rows already are this layout by a copy, see
-// packB in gemm.ts; read by gemm_tex): a matrix X with `rows` rows and `cols`
+// Packed layout (written by gemm_pack, or by a copy where the rows already are this layout, see
+// pack() in gemm.ts; read by gemm_tex): a matrix X with `rows` rows and `cols`
 // columns becomes texels of 4 consecutive columns; row r, texel t (columns 4t..4t+3) sits at
 //   x = (r / fold)·texels + t,   y = r % fold,     texels = ceil(cols / 4),
 // so that matrices taller than the texture limit fold into side-by-side bands of `fold` rows.

@@ -186,7 +186,7 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
     for (const g of all) [g.ga, g.gb, g.gc].forEach((b) => gpu.release(b));
   });
 
-  it("B's rows are copied into its texture where they already are the packed layout, else packed", async () => {
+  it("an operand's rows are copied into its texture where they already are the packed layout, else packed", async () => {
     const { gpu } = ctx;
     // [dims, whether B is copied]: rows 256 bytes apart or a multiple (ldb = 64, 128), padded rows
     // (NaN columns past N must not be read), and the cases a copy cannot do.
@@ -201,10 +201,10 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
       [{ m: 33, n: 48, k: 20 }, false],            // rows 192 bytes apart
       [{ m: 33, n: 64, k: 20, transB: true }, false],
     ];
-    const dispatches = (d: GemmDims) => {
+    const dispatches = (d: GemmDims, packA = false) => {
       const step = gpu.step('count');
       const scratch = [gpu.buffer(64 * 784 * 4), gpu.buffer(784 * 192 * 4), gpu.buffer(64 * 128 * 4)];
-      gemm(step, { a: scratch[0], b: scratch[1], c: scratch[2] }, { ...d, variant: 'tex', packA: false });
+      gemm(step, { a: scratch[0], b: scratch[1], c: scratch[2] }, { ...d, variant: 'tex', packA });
       const n = step.dispatchCount;
       step.discard();
       scratch.forEach((b) => gpu.release(b));
@@ -214,6 +214,18 @@ describe('gemm tex (packing, folds, split-K, shared textures)', () => {
       expect(dispatches(d), JSON.stringify(d)).toBe(copied ? 1 : 2);
       await check({ ...d, variant: 'tex' }, true);
       await check({ ...d, variant: 'tex', packA: true });
+    }
+    // op(A) packed: copied too where its rows are 256 bytes apart (or a multiple), untransposed.
+    const packedA: Array<[GemmDims, number]> = [
+      [{ m: 40, n: 64, k: 64 }, 1],
+      [{ m: 7, n: 20, k: 128 }, 2],                       // B's rows 80 bytes apart: packed
+      [{ m: 40, n: 64, k: 60, lda: 64 }, 1],
+      [{ m: 40, n: 64, k: 60 }, 2],                       // A's rows 240 bytes apart: packed
+      [{ m: 64, n: 64, k: 40, transA: true }, 2],
+    ];
+    for (const [d, n] of packedA) {
+      expect(dispatches(d, true), `packA ${JSON.stringify(d)}`).toBe(n);
+      await check({ ...d, variant: 'tex', packA: true }, true);
     }
     // Copies and packs into the shared texture in one step (a smaller copy after a larger pack), recorded and replayed.
     const dims = cases.map(([d]) => ({ ...d, variant: 'tex' as const }));

@@ -191,20 +191,22 @@ function packB(step: Step, buf: GemmBuffers, d: GemmDims, ldb: number): { tex: G
   const width = Math.ceil(rows / fold) * Math.ceil(d.n / 4);
   if (width > max) return null;
   const tex = step.packTexture(1, width, fold);
-  // Where B's rows already are the packed layout (untransposed, whole texels, no zero rows or
-  // bands to add) and WebGPU's 256-byte row pitch allows, a copy packs it: no dispatch (LeNet's
-  // dense1 forward, 784×128: the pack was a fifth of the GEMM's time on SwiftShader).
-  if (!d.transB && d.n % 4 === 0 && d.k % 4 === 0 && fold === d.k && (ldb * 4) % 256 === 0) {
-    step.copyToTexture(buf.b, tex, d.n / 4, d.k, ldb * 4);
-  } else {
-    pack(step, buf.b, tex, d.k, d.n, rows, !!d.transB, ldb, fold);
-  }
+  pack(step, buf.b, tex, d.k, d.n, rows, !!d.transB, ldb, fold);
   return { tex, fold };
 }
 
-/** gemm_pack: X [rows, cols] (element (r, c) at r·ld + c, or c·ld + r with trans) into `dst`. */
+/**
+ * X [rows, cols] (element (r, c) at r·ld + c, or c·ld + r with trans) into `dst` by gemm_pack, or
+ * by a copy where X's rows already are the packed layout (untransposed, whole texels, no zero rows
+ * or bands to add) and WebGPU's 256-byte row pitch allows: no dispatch (LeNet's dense1 forward,
+ * B 784×128: the pack was a fifth of the GEMM's time on SwiftShader).
+ */
 function pack(step: Step, src: GPUBuffer, dst: GPUTexture, rows: number, cols: number, rowsOut: number, trans: boolean, ld: number, fold: number): void {
   const texels = Math.ceil(cols / 4);
+  if (!trans && cols % 4 === 0 && rowsOut === rows && fold === rows && (ld * 4) % 256 === 0) {
+    step.copyToTexture(src, dst, texels, rows, ld * 4);
+    return;
+  }
   step.dispatch(GEMM_PACK, {
     buffers: [src, dst],
     uniforms: uniforms().u32(rows, cols, trans ? 1 : ld, trans ? ld : 1, rowsOut, fold, texels, 0).bytes(),
