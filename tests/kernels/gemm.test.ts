@@ -86,6 +86,17 @@ describe('gemm options', () => {
   });
 
   it('small GEMMs on the default route (on software adapters: direct, workgroups as wide as N)', async () => {
+    // A classifier's last layer (LeNet's dense2): forward, dW and dX share one pipeline.
+    const { gpu } = ctx;
+    const step = gpu.step('collect', { collectOnly: true });
+    const [x, w, dy, out] = [64 * 128, 128 * 10, 64 * 10, 128 * 128].map((len) => gpu.buffer(len * 4));
+    gemm(step, { a: x, b: w, c: out }, { m: 64, n: 10, k: 128 });
+    gemm(step, { a: x, b: dy, c: out }, { m: 128, n: 10, k: 64, transA: true });
+    gemm(step, { a: dy, b: w, c: out }, { m: 64, n: 128, k: 10, transB: true });
+    const pipelines = new Set(step.pipelinesNeeded().map((p) => `${p.kernel.entry} ${JSON.stringify(p.constants)}`));
+    step.discard();
+    [x, w, dy, out].forEach((b) => gpu.release(b));
+    expect(pipelines.size, [...pipelines].join(', ')).toBe(1);
     for (const n of [1, 3, 4, 5, 8, 10, 12, 13, 17]) {
       for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
         await check({ m: 64, n, k: 128, transA, transB });

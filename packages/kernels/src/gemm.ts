@@ -83,12 +83,13 @@ export function gemm(step: Step, buf: GemmBuffers, d: GemmDims): void {
   // every such GEMM with one pipeline per workgroup shape (its transposes are uniforms), where 'reg'
   // would compile one per layout at start-up. Its 4-row workgroups idle fewer threads on such small
   // outputs and spread them over more workgroups than 16×16 (2-3× faster for LeNet's dense2 on
-  // SwiftShader) or 8×8 (1.2-1.4× in Chromium). Along N they take no more threads than N has
-  // column quads: at N = 10, 3 instead of 4 (none idle) ran LeNet's dense2 forward 1.4× and its dW
-  // 1.2× faster in Chromium.
+  // SwiftShader) or 8×8 (1.2-1.4× in Chromium). Along N they take 3 threads, or fewer where N has
+  // fewer column quads: at N = 10, 3 instead of 4 (none idle) ran LeNet's dense2 forward 1.4× and
+  // its dW 1.2× faster in Chromium, and wider GEMMs (its dX, N = 128) run as fast on 3 as on 4
+  // (0.226 vs 0.221 ms in Dawn), so a classifier's last layer compiles one pipeline, not two.
   const small = d.variant === undefined && (variant === 'reg' || variant === 'tex') && macs < (step.tuning.gemmRegMinMacs ?? 2 ** 20);
   if (small) variant = 'direct';
-  const wgX = d.tile?.wgX ?? (small ? Math.min(4, Math.ceil(n / 4)) : 16);
+  const wgX = d.tile?.wgX ?? (small ? Math.min(3, Math.ceil(n / 4)) : 16);
   const wgY = d.tile?.wgY ?? (small ? 4 : 16);
   const tk = d.tile?.tk ?? 16;
   // A 'tex' pipeline takes SwiftShader about 0.3 s to compile, twice a 'reg' one, so below 2^26
