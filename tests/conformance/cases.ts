@@ -109,9 +109,8 @@ function matmulCases(rng: Rng): ConformanceCase[] {
   const cases = sizes.map(([m, k, n], i): [number, number, number, boolean, boolean] => [m, k, n, i % 2 === 1, i % 3 === 1 || i === 5]);
   // Software adapters: 'reg' with rows of A not vec4-aligned (A_SHIFT 3, 1), the plain 'tex'
   // case below 2^26 (A read untransposed from its buffer, N >= 16, B copied into its texture) as
-  // LeNet's dense1 runs it, and
-  // gemm_tex_thin (4 < N <= 16 over at least 8192 rows) with rows unaligned (A_SHIFT 1) and
-  // aligned, over 2, 3 and 4 column quads (NQ).
+  // LeNet's dense1 runs it, and gemm_tex_thin (4 < N <= 16 over at least 8192 rows) with rows
+  // unaligned (A_SHIFT 1) and aligned, over 2, 3 and 4 column quads (NQ).
   cases.push([2050, 27, 20, false, false], [5000, 25, 12, false, true], [64, 784, 128, false, false]);
   cases.push([8201, 25, 8, false, false], [8194, 12, 6, false, true], [8195, 25, 11, false, true], [8200, 28, 16, false, false]);
   return cases.map(([m, k, n, ta, tb]) => ({
